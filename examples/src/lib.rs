@@ -1,0 +1,1 @@
+//! Examples live beside this crate manifest; see `quickstart.rs`.

@@ -1,0 +1,660 @@
+//! The pipelined connection core.
+//!
+//! Any number of callers share one connection. A caller encodes its messages, then under one
+//! short lock appends them to the write buffer *and* its response slot to the pending queue,
+//! so the order of slots is the order of requests on the wire. Whoever finds nobody writing
+//! becomes the writer and flushes everything queued so far in one `write` (requests that
+//! arrive while a write is in progress leave together in the next one). A reader coroutine
+//! cuts the server's replies into per-request chunks at each `ReadyForQuery` and hands them
+//! to the slot at the head of the queue. When the connection breaks, every pending slot fails
+//! at once.
+//!
+//! The `std::sync::Mutex`es here guard memory only and are never held across I/O or a park.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use may::sync::Blocker;
+use postgres_protocol::message::backend::{ErrorResponseBody, Message};
+
+use super::error::{DbError, Error, Result};
+use super::notify::Notification;
+use super::tls::{ReadHalf, WriteHalf};
+
+/// Replies buffered for one slot before the reader waits for its consumer (streaming results).
+const BACKPRESSURE_BYTES: usize = 1 << 20;
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Transaction status from the last ReadyForQuery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionStatus {
+    /// Not in a transaction block (`I`).
+    Idle,
+    /// In a transaction block (`T`).
+    InTransaction,
+    /// In a failed transaction block (`E`); only ROLLBACK will be accepted.
+    Failed,
+}
+
+impl TransactionStatus {
+    fn from_byte(b: u8) -> TransactionStatus {
+        match b {
+            b'T' => TransactionStatus::InTransaction,
+            b'E' => TransactionStatus::Failed,
+            _ => TransactionStatus::Idle,
+        }
+    }
+}
+
+struct WriteState {
+    buf: BytesMut,
+    pending: VecDeque<Arc<Slot>>,
+    writing: bool,
+    closed: Option<Error>,
+}
+
+/// The state one connection's callers and its reader share.
+pub(crate) struct Pipe {
+    state: Mutex<WriteState>,
+    writer: may::sync::Mutex<WriterIo>,
+    tx_status: AtomicU8,
+}
+
+struct WriterIo {
+    half: WriteHalf,
+    spare: BytesMut,
+}
+
+impl Pipe {
+    pub(crate) fn new(half: WriteHalf) -> Pipe {
+        Pipe {
+            state: Mutex::new(WriteState {
+                buf: BytesMut::with_capacity(8 * 1024),
+                pending: VecDeque::new(),
+                writing: false,
+                closed: None,
+            }),
+            writer: may::sync::Mutex::new(WriterIo {
+                half,
+                spare: BytesMut::with_capacity(8 * 1024),
+            }),
+            tx_status: AtomicU8::new(b'I'),
+        }
+    }
+
+    pub(crate) fn transaction_status(&self) -> TransactionStatus {
+        TransactionStatus::from_byte(self.tx_status.load(Ordering::Acquire))
+    }
+
+    /// The error the connection closed with, if it did.
+    pub(crate) fn closed_error(&self) -> Option<Error> {
+        lock(&self.state).closed.clone()
+    }
+
+    /// Queues `msgs` (each `Sync` in them owning one of `slots`, in order) and sends them.
+    pub(crate) fn submit(&self, msgs: &[u8], slots: &[Arc<Slot>]) -> Result<()> {
+        let became_writer = {
+            let mut st = lock(&self.state);
+            if let Some(e) = &st.closed {
+                return Err(e.clone());
+            }
+            st.buf.extend_from_slice(msgs);
+            st.pending.extend(slots.iter().cloned());
+            !std::mem::replace(&mut st.writing, true)
+        };
+        if became_writer {
+            self.write_out()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Appends messages that expect no reply of their own (Close, Terminate, CopyData)
+    /// without forcing a write unless `flush`.
+    pub(crate) fn enqueue(&self, msgs: &[u8], flush: bool) -> Result<()> {
+        let became_writer = {
+            let mut st = lock(&self.state);
+            if let Some(e) = &st.closed {
+                return Err(e.clone());
+            }
+            st.buf.extend_from_slice(msgs);
+            flush && !std::mem::replace(&mut st.writing, true)
+        };
+        if became_writer {
+            self.write_out()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Wakes the writer so TLS records the reader produced get sent.
+    fn kick(&self) {
+        let became_writer = {
+            let mut st = lock(&self.state);
+            st.closed.is_none() && !std::mem::replace(&mut st.writing, true)
+        };
+        if became_writer {
+            let _ = self.write_out();
+        }
+    }
+
+    /// The writer loop: send whatever is queued until the buffer stays empty.
+    fn write_out(&self) -> Result<()> {
+        let mut io = match self.writer.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        loop {
+            let mut data = {
+                let mut st = lock(&self.state);
+                if st.buf.is_empty() && !io.half.tls_wants_write() {
+                    st.writing = false;
+                    return Ok(());
+                }
+                let spare = std::mem::take(&mut io.spare);
+                std::mem::replace(&mut st.buf, spare)
+            };
+            if let Err(e) = io.half.write_all(&data) {
+                let err = Error::io("writing to the server failed", e);
+                io.half.shutdown();
+                let mut st = lock(&self.state);
+                st.writing = false;
+                st.buf.clear();
+                if st.closed.is_none() {
+                    st.closed = Some(err.clone());
+                }
+                return Err(err);
+            }
+            data.clear();
+            io.spare = data;
+        }
+    }
+
+    /// Whether `slot` is the request the server is working on (the head of the queue).
+    pub(crate) fn is_head(&self, slot: &Arc<Slot>) -> bool {
+        lock(&self.state)
+            .pending
+            .front()
+            .is_some_and(|s| Arc::ptr_eq(s, slot))
+    }
+
+    /// Marks the connection broken, fails every pending request and shuts the socket.
+    pub(crate) fn fail_all(&self, err: Error) {
+        let pending = {
+            let mut st = lock(&self.state);
+            if st.closed.is_none() {
+                st.closed = Some(err.clone());
+            }
+            std::mem::take(&mut st.pending)
+        };
+        let err = self.closed_error().unwrap_or(err);
+        for slot in pending {
+            slot.fail(err.clone());
+        }
+    }
+
+    /// Shuts the socket down so the reader stops (used when the client is dropped).
+    pub(crate) fn shutdown(&self) {
+        if let Ok(io) = self.writer.try_lock() {
+            io.half.shutdown();
+        }
+    }
+
+    fn head(&self) -> Option<Arc<Slot>> {
+        lock(&self.state).pending.front().cloned()
+    }
+
+    fn pop_head(&self, done: &Arc<Slot>) -> Option<Arc<Slot>> {
+        let mut st = lock(&self.state);
+        if st.pending.front().is_some_and(|s| Arc::ptr_eq(s, done)) {
+            st.pending.pop_front();
+        }
+        st.pending.front().cloned()
+    }
+}
+
+struct SlotState {
+    chunks: VecDeque<BytesMut>,
+    buffered: usize,
+    done: bool,
+    error: Option<Error>,
+    abandoned: bool,
+    reader_waiting: Option<Arc<Blocker>>,
+}
+
+/// Where the reader puts one request's replies (everything up to its ReadyForQuery).
+pub(crate) struct Slot {
+    state: Mutex<SlotState>,
+    waiter: Blocker,
+}
+
+impl Slot {
+    /// A slot whose waiter is the calling coroutine (or thread).
+    pub(crate) fn new() -> Arc<Slot> {
+        Arc::new(Slot {
+            state: Mutex::new(SlotState {
+                chunks: VecDeque::new(),
+                buffered: 0,
+                done: false,
+                error: None,
+                abandoned: false,
+                reader_waiting: None,
+            }),
+            waiter: Blocker::new(false),
+        })
+    }
+
+    /// Delivers a chunk of whole messages; returns the blocker to park on if the consumer is
+    /// too far behind.
+    fn deliver(&self, chunk: BytesMut, done: bool, reader: &Arc<Blocker>) -> bool {
+        let mut st = lock(&self.state);
+        st.done |= done;
+        if st.abandoned {
+            return false;
+        }
+        st.buffered += chunk.len();
+        st.chunks.push_back(chunk);
+        let must_wait = !done && st.buffered > BACKPRESSURE_BYTES;
+        if must_wait {
+            st.reader_waiting = Some(reader.clone());
+        }
+        drop(st);
+        self.waiter.unpark();
+        must_wait
+    }
+
+    fn fail(&self, err: Error) {
+        let mut st = lock(&self.state);
+        if st.done {
+            return;
+        }
+        st.error = Some(err);
+        let reader = st.reader_waiting.take();
+        drop(st);
+        self.waiter.unpark();
+        if let Some(r) = reader {
+            r.unpark();
+        }
+    }
+
+    /// The consumer gives up on the rest of the reply; the reader will discard it.
+    pub(crate) fn abandon(&self) {
+        let mut st = lock(&self.state);
+        st.abandoned = true;
+        st.chunks.clear();
+        st.buffered = 0;
+        let reader = st.reader_waiting.take();
+        drop(st);
+        if let Some(r) = reader {
+            r.unpark();
+        }
+    }
+
+    /// Waits for the next chunk until `deadline`; `Ok(None)` on timeout.
+    fn next_chunk(&self, deadline: Option<Instant>) -> Result<Option<BytesMut>> {
+        loop {
+            {
+                let mut st = lock(&self.state);
+                if let Some(c) = st.chunks.pop_front() {
+                    st.buffered -= c.len();
+                    if st.buffered < BACKPRESSURE_BYTES / 2
+                        && let Some(r) = st.reader_waiting.take()
+                    {
+                        r.unpark();
+                    }
+                    return Ok(Some(c));
+                }
+                if let Some(e) = &st.error {
+                    return Err(e.clone());
+                }
+                if st.done {
+                    return Err(Error::protocol("read past the end of a reply"));
+                }
+            }
+            let timeout = match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Ok(None);
+                    }
+                    Some(left)
+                }
+                None => None,
+            };
+            // A timeout or spurious wake-up just loops back to re-check the state.
+            let _ = self.waiter.park(timeout);
+        }
+    }
+}
+
+/// What to do when a reply is late.
+pub(crate) trait OnTimeout {
+    /// Called once when the deadline passes while this slot is at the head of the queue;
+    /// returns whether a cancel request was sent.
+    fn cancel_running(&self) -> bool;
+}
+
+/// Reads one request's reply message by message.
+pub(crate) struct Reply<'a> {
+    slot: Arc<Slot>,
+    pipe: &'a Pipe,
+    cur: BytesMut,
+    started: Instant,
+    deadline: Option<Instant>,
+    cancel: Option<&'a dyn OnTimeout>,
+    cancelled: bool,
+    finished: bool,
+}
+
+/// How long to wait for the server to confirm a cancellation before declaring the
+/// connection broken.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
+
+impl<'a> Reply<'a> {
+    pub(crate) fn new(
+        pipe: &'a Pipe,
+        slot: Arc<Slot>,
+        timeout: Option<Duration>,
+        cancel: Option<&'a dyn OnTimeout>,
+    ) -> Reply<'a> {
+        let started = Instant::now();
+        Reply {
+            slot,
+            pipe,
+            cur: BytesMut::new(),
+            started,
+            deadline: timeout.map(|t| started + t),
+            cancel,
+            cancelled: false,
+            finished: false,
+        }
+    }
+
+    /// The next message of the reply. After `ReadyForQuery` the reply is finished.
+    pub(crate) fn next(&mut self) -> Result<Message> {
+        loop {
+            if !self.cur.is_empty() {
+                match Message::parse(&mut self.cur) {
+                    Ok(Some(m)) => {
+                        if let Message::ReadyForQuery(_) = m {
+                            self.finished = true;
+                        }
+                        if self.cancelled
+                            && let Message::ErrorResponse(body) = &m
+                        {
+                            let e = error_from_body(body)?;
+                            if e.code == super::error::SqlState::QUERY_CANCELED {
+                                return Err(Error::Timeout {
+                                    elapsed: self.started.elapsed(),
+                                    cancelled: true,
+                                });
+                            }
+                            return Err(Error::db(e));
+                        }
+                        return Ok(m);
+                    }
+                    Ok(None) => return Err(Error::protocol("a reply chunk ended mid-message")),
+                    Err(e) => return Err(Error::protocol(format!("bad message from server: {e}"))),
+                }
+            }
+            match self.slot.next_chunk(self.deadline)? {
+                Some(c) => self.cur = c,
+                None => self.on_deadline()?,
+            }
+        }
+    }
+
+    fn on_deadline(&mut self) -> Result<()> {
+        let elapsed = self.started.elapsed();
+        if self.cancelled {
+            // The server did not answer the cancellation in time: the connection is stuck.
+            self.pipe.fail_all(Error::closed(
+                "the server did not answer after a statement was cancelled",
+            ));
+            return Err(Error::Timeout {
+                elapsed,
+                cancelled: true,
+            });
+        }
+        let at_head = self.pipe.is_head(&self.slot);
+        match self.cancel {
+            Some(c) if at_head && c.cancel_running() => {
+                self.cancelled = true;
+                self.deadline = Some(Instant::now() + CANCEL_GRACE);
+                Ok(())
+            }
+            _ => Err(Error::Timeout {
+                elapsed,
+                cancelled: false,
+            }),
+        }
+    }
+
+    /// Reads and discards the rest of the reply, returning the first server error in it.
+    pub(crate) fn finish(&mut self) -> Result<()> {
+        let mut first_err = None;
+        while !self.finished {
+            match self.next() {
+                Ok(Message::ErrorResponse(body)) => {
+                    if first_err.is_none() {
+                        first_err = Some(Error::db(error_from_body(&body)?));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return Err(first_err.unwrap_or(e)),
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Whether ReadyForQuery has been read.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+impl Drop for Reply<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.slot.abandon();
+        }
+    }
+}
+
+/// Parses an ErrorResponse into a [`DbError`].
+pub(crate) fn error_from_body(body: &ErrorResponseBody) -> Result<DbError> {
+    DbError::parse(&mut body.fields())
+        .map_err(|e| Error::protocol(format!("malformed error response: {e}")))
+}
+
+/// What the reader does with messages that belong to no request.
+pub(crate) struct AsyncSinks {
+    pub(crate) notifications: may::sync::mpsc::Sender<Notification>,
+    pub(crate) parameters: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+/// The reader coroutine: routes replies to slots until the connection ends.
+pub(crate) fn read_loop(pipe: Arc<Pipe>, mut half: ReadHalf, mut buf: BytesMut, sinks: AsyncSinks) {
+    let reader_blocker = Arc::new(Blocker::new(true));
+    let mut current: Option<Arc<Slot>> = None;
+    let mut fatal: Option<DbError> = None;
+    let end = loop {
+        // Route every complete message in the buffer.
+        let mut run = 0usize;
+        loop {
+            let rest = &buf[run..];
+            if rest.len() < 5 {
+                break;
+            }
+            let tag = rest[0];
+            let len = i32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]);
+            let total = 1 + len.max(4) as usize;
+            if rest.len() < total {
+                buf.reserve(total - rest.len());
+                break;
+            }
+            match tag {
+                b'A' | b'N' | b'S' => {
+                    if run > 0 {
+                        let chunk = buf.split_to(run);
+                        deliver(
+                            &pipe,
+                            &mut current,
+                            chunk,
+                            false,
+                            &reader_blocker,
+                            &mut fatal,
+                        );
+                        run = 0;
+                    }
+                    let msg = buf.split_to(total);
+                    handle_async(msg, &sinks);
+                }
+                b'Z' => {
+                    if let Some(&status) = rest.get(5) {
+                        pipe.tx_status.store(status, Ordering::Release);
+                    }
+                    let chunk = buf.split_to(run + total);
+                    run = 0;
+                    deliver(
+                        &pipe,
+                        &mut current,
+                        chunk,
+                        true,
+                        &reader_blocker,
+                        &mut fatal,
+                    );
+                }
+                _ => run += total,
+            }
+        }
+        if run > 0 {
+            let chunk = buf.split_to(run);
+            deliver(
+                &pipe,
+                &mut current,
+                chunk,
+                false,
+                &reader_blocker,
+                &mut fatal,
+            );
+        }
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(32 * 1024);
+        }
+        match half.read_into(&mut buf) {
+            Ok((0, _)) => {
+                break match &fatal {
+                    Some(e) => Error::db(e.clone()),
+                    None => Error::closed("the server closed the connection"),
+                };
+            }
+            Ok((_, tls_wants_write)) => {
+                if tls_wants_write {
+                    pipe.kick();
+                }
+            }
+            Err(e) => {
+                break match &fatal {
+                    Some(db) => Error::db(db.clone()),
+                    None => Error::io("reading from the server failed", e),
+                };
+            }
+        }
+    };
+    tracing::debug!(error = %end, "connection reader stopped");
+    half.shutdown();
+    if let Some(slot) = current.take() {
+        slot.fail(end.clone());
+    }
+    pipe.fail_all(end);
+}
+
+fn deliver(
+    pipe: &Pipe,
+    current: &mut Option<Arc<Slot>>,
+    chunk: BytesMut,
+    done: bool,
+    reader: &Arc<Blocker>,
+    fatal: &mut Option<DbError>,
+) {
+    if current.is_none() {
+        *current = pipe.head();
+    }
+    let Some(slot) = current.clone() else {
+        unsolicited(chunk, fatal);
+        return;
+    };
+    if slot.deliver(chunk, done, reader) {
+        // The consumer is behind on a large result: wait until it catches up (or gives up).
+        loop {
+            let _ = reader.park(Some(Duration::from_millis(100)));
+            let st = lock(&slot.state);
+            if st.reader_waiting.is_none() || st.abandoned || st.error.is_some() {
+                break;
+            }
+        }
+    }
+    if done {
+        *current = pipe.pop_head(&slot);
+    }
+}
+
+/// Messages with no request waiting: CloseComplete of a piggybacked Close, or a FATAL error
+/// the server sends before closing (e.g. `pg_terminate_backend`).
+fn unsolicited(mut chunk: BytesMut, fatal: &mut Option<DbError>) {
+    while let Ok(Some(msg)) = Message::parse(&mut chunk) {
+        if let Message::ErrorResponse(body) = msg
+            && let Ok(e) = error_from_body(&body)
+        {
+            tracing::warn!(code = %e.code, message = %e.message, "server error outside a request");
+            *fatal = Some(e);
+        }
+    }
+}
+
+fn handle_async(mut msg: BytesMut, sinks: &AsyncSinks) {
+    match Message::parse(&mut msg) {
+        Ok(Some(Message::NotificationResponse(body))) => {
+            let n = Notification {
+                process_id: body.process_id(),
+                channel: body.channel().unwrap_or_default().to_owned(),
+                payload: body.message().unwrap_or_default().to_owned(),
+            };
+            let _ = sinks.notifications.send(n);
+        }
+        Ok(Some(Message::NoticeResponse(body))) => {
+            if let Ok(notice) = DbError::parse(&mut body.fields()) {
+                log_notice(&notice);
+            }
+        }
+        Ok(Some(Message::ParameterStatus(body))) => {
+            if let (Ok(name), Ok(value)) = (body.name(), body.value()) {
+                let mut params = lock(&sinks.parameters);
+                params.retain(|(n, _)| n != name);
+                params.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Sends a server notice to `tracing` at a level matching its severity.
+pub(crate) fn log_notice(n: &DbError) {
+    match n.severity.as_str() {
+        "WARNING" => tracing::warn!(code = %n.code, detail = ?n.detail, "{}", n.message),
+        "DEBUG" | "LOG" => tracing::debug!(code = %n.code, "{}", n.message),
+        _ => tracing::info!(code = %n.code, detail = ?n.detail, "{}", n.message),
+    }
+}
+
+/// Reads a ReadyForQuery-free message stream from the start-up phase.
+pub(crate) fn take_message(buf: &mut BytesMut) -> Result<Option<Message>> {
+    Message::parse(buf).map_err(|e| Error::protocol(format!("bad message from server: {e}")))
+}

