@@ -10,6 +10,6 @@
 //! coroutine, and name resolution runs off-thread.
 
 pub mod client;
-// pub mod testkit;
+pub mod testkit;
 
 pub use client::{Client, Config, Error, Row, connect};

@@ -153,7 +153,14 @@ fn encode_execute(
         params.iter().zip(types).enumerate(),
         |(i, (p, t)), out| {
             failed = i;
-            match p.to_sql_checked(t, out) {
+            let encoded = match p.to_sql_checked(t, out) {
+                // A domain binds as its base type unless the Rust type accepts the domain.
+                Err(_) if !std::ptr::eq(super::types::domain_base(t), t) => {
+                    p.to_sql_checked(super::types::domain_base(t), out)
+                }
+                other => other,
+            };
+            match encoded {
                 Ok(postgres_types::IsNull::No) => Ok(postgres_protocol::IsNull::No),
                 Ok(postgres_types::IsNull::Yes) => Ok(postgres_protocol::IsNull::Yes),
                 Err(e) => Err(e),
@@ -204,7 +211,11 @@ fn collect(reply: &mut Reply<'_>, columns: &Arc<[Column]>) -> Result<Outcome> {
             Message::DataRow(body) => out.rows.push(Row::new(columns.clone(), body)?),
             Message::CommandComplete(body) => out.rows_affected = rows_affected(&body),
             Message::EmptyQueryResponse | Message::PortalSuspended => {}
-            Message::ErrorResponse(body) => return Err(Error::db(error_from_body(&body)?)),
+            Message::ErrorResponse(body) => {
+                // Read through ReadyForQuery so the transaction status is current on return.
+                let e = Error::db(error_from_body(&body)?);
+                return Err(reply.finish().err().unwrap_or(e));
+            }
             Message::ReadyForQuery(_) => return Ok(out),
             _ => return Err(Error::protocol("unexpected message in a query reply")),
         }

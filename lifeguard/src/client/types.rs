@@ -25,7 +25,7 @@ pub(crate) fn resolve(client: &Client, oid: u32) -> Result<Type> {
     if let Some(t) = Type::from_oid(oid) {
         return Ok(t);
     }
-    if let Some(t) = lock(&client.inner().types_cache()).get(&oid) {
+    if let Some(t) = lock(client.inner().types_cache()).get(&oid) {
         return Ok(t.clone());
     }
     let row = client
@@ -63,6 +63,15 @@ pub(crate) fn resolve(client: &Client, oid: u32) -> Result<Type> {
         _ => Kind::Simple,
     };
     let ty = Type::new(name, oid, kind, schema);
-    lock(&client.inner().types_cache()).insert(oid, ty.clone());
+    lock(client.inner().types_cache()).insert(oid, ty.clone());
     Ok(ty)
+}
+
+/// The base type of a domain (through nested domains); any other type itself.
+pub(crate) fn domain_base(ty: &Type) -> &Type {
+    let mut t = ty;
+    while let Kind::Domain(base) = t.kind() {
+        t = base;
+    }
+    t
 }

@@ -1,0 +1,187 @@
+//! Lifeguard's quick start: connect, create a table, insert, query, run a transaction,
+//! share one pipelined connection between many coroutines, send an explicit batch, and
+//! round-trip a LISTEN/NOTIFY.
+//!
+//! With `DATABASE_URL` set it uses that database; otherwise it starts a throwaway
+//! PostgreSQL server of its own (removed when the program ends).
+//!
+//! ```text
+//! cargo run --release --example quickstart
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lifeguard::client::{self, Client};
+use lifeguard::testkit::PgServer;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    may::config().set_workers(2);
+    // Keep the throwaway server (if any) alive until the end of main.
+    let (_server, url) = match std::env::var("DATABASE_URL") {
+        Ok(url) => {
+            println!("using DATABASE_URL");
+            (None, url)
+        }
+        Err(_) => {
+            println!("no DATABASE_URL: starting a throwaway PostgreSQL server ...");
+            let server = PgServer::start()?;
+            println!(
+                "  server listening on 127.0.0.1:{} (data in {})",
+                server.port(),
+                server.data_dir().display()
+            );
+            let url = server.url("postgres");
+            (Some(server), url)
+        }
+    };
+
+    let mut client = client::connect(&url)?;
+    println!(
+        "connected: PostgreSQL {}, backend pid {}",
+        client.parameter("server_version").unwrap_or_default(),
+        client.backend_pid()
+    );
+
+    client.batch_execute(
+        "DROP TABLE IF EXISTS quickstart_people;
+         CREATE TABLE quickstart_people (
+             id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+             name  text NOT NULL UNIQUE,
+             score int  NOT NULL DEFAULT 0
+         )",
+    )?;
+    println!("created table quickstart_people");
+
+    for (name, score) in [("ada", 36), ("grace", 85), ("linus", 54)] {
+        let id: i64 = client
+            .query_one(
+                "INSERT INTO quickstart_people (name, score) VALUES ($1, $2) RETURNING id",
+                &[&name, &score],
+            )?
+            .get("id");
+        println!("inserted {name} with id {id}");
+    }
+
+    for row in client.query(
+        "SELECT name, score FROM quickstart_people WHERE score > $1 ORDER BY score DESC",
+        &[&40i32],
+    )? {
+        println!(
+            "  {:<6} {:>3}",
+            row.get::<_, &str>("name"),
+            row.get::<_, i32>("score")
+        );
+    }
+
+    let e = client
+        .execute("INSERT INTO quickstart_people (name) VALUES ('ada')", &[])
+        .unwrap_err();
+    println!(
+        "a duplicate name fails with SQLSTATE {} (unique violation: {})",
+        e.code().map(|c| c.to_string()).unwrap_or_default(),
+        e.is_unique_violation()
+    );
+
+    transfer(&mut client)?;
+    pipelined(client)?;
+    listen_notify(&url)?;
+    println!("done");
+    Ok(())
+}
+
+/// A transaction: both updates or neither.
+fn transfer(client: &mut Client) -> Result<(), client::Error> {
+    let tx = client.transaction()?;
+    tx.execute(
+        "UPDATE quickstart_people SET score = score - 10 WHERE name = $1",
+        &[&"grace"],
+    )?;
+    tx.execute(
+        "UPDATE quickstart_people SET score = score + 10 WHERE name = $1",
+        &[&"ada"],
+    )?;
+    tx.commit()?;
+    let ada: i32 = client
+        .query_one(
+            "SELECT score FROM quickstart_people WHERE name = 'ada'",
+            &[],
+        )?
+        .get(0);
+    println!("transaction committed: ada now has {ada}");
+
+    let tx = client.transaction()?;
+    tx.execute("DELETE FROM quickstart_people", &[])?;
+    drop(tx); // dropped without commit: rolled back
+    let n: i64 = client
+        .query_one("SELECT count(*) FROM quickstart_people", &[])?
+        .get(0);
+    println!("a dropped transaction rolled back: still {n} people");
+    Ok(())
+}
+
+/// Many coroutines share one connection; their statements are pipelined.
+fn pipelined(client: Client) -> Result<(), client::Error> {
+    let client = Arc::new(client);
+    let coroutines = 64;
+    let per = 500;
+    let start = Instant::now();
+    let handles: Vec<_> = (0..coroutines)
+        .map(|i: i32| {
+            let c = client.clone();
+            may::go!(move || -> Result<(), client::Error> {
+                for j in 0..per {
+                    let v: i32 = c
+                        .query_one("SELECT $1::int4 + 1", &[&(i * per + j)])?
+                        .get(0);
+                    assert_eq!(v, i * per + j + 1, "every caller gets its own answer");
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("coroutine panicked")?;
+    }
+    let total = coroutines * per;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{coroutines} coroutines ran {total} queries over one shared connection in {:.0} ms ({:.0} queries/s)",
+        secs * 1000.0,
+        total as f64 / secs
+    );
+
+    let mut batch = client.batch();
+    batch
+        .add("SELECT count(*) FROM quickstart_people", &[])
+        .add("SELECT max(score) FROM quickstart_people", &[])
+        .add(
+            "SELECT name FROM quickstart_people ORDER BY id LIMIT 1",
+            &[],
+        );
+    let results = batch.run()?;
+    let count: i64 = results[0].as_ref().map_err(Clone::clone)?.rows[0].get(0);
+    let max: i32 = results[1].as_ref().map_err(Clone::clone)?.rows[0].get(0);
+    let first: String = results[2].as_ref().map_err(Clone::clone)?.rows[0].get(0);
+    println!("a batch of 3 statements in one flight: count={count}, max={max}, first={first}");
+    Ok(())
+}
+
+/// LISTEN on one connection, NOTIFY from another.
+fn listen_notify(url: &str) -> Result<(), client::Error> {
+    let listener = client::connect(url)?;
+    let sender = client::connect(url)?;
+    listener.listen("quickstart")?;
+    sender.notify("quickstart", "hello from the other connection")?;
+    match listener
+        .notifications()
+        .recv_timeout(Duration::from_secs(5))?
+    {
+        Some(n) => println!(
+            "received NOTIFY on '{}' from pid {}: {}",
+            n.channel, n.process_id, n.payload
+        ),
+        None => println!("no notification arrived within 5 s"),
+    }
+    Ok(())
+}
