@@ -689,6 +689,22 @@ fn streaming_rows_and_prepared_statements() {
         c.query_one("SELECT 7::int4", &[]).unwrap().get::<_, i32>(0),
         7
     );
+    // A dropped statement is closed with the next request, whatever that request is.
+    for i in 0..3 {
+        drop(c.prepare(&format!("SELECT {i}")).unwrap());
+        let fresh = c.prepare("SELECT 'fresh'::text").unwrap();
+        assert_eq!(c.query_one(&fresh, &[]).unwrap().get::<_, &str>(0), "fresh");
+    }
+    drop(c.prepare("SELECT 42").unwrap());
+    c.batch_execute("SELECT 1").unwrap();
+    let closed: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT 42'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(closed, 0, "the dropped statement was closed on the server");
     // Server-side errors in the middle of a stream surface as items.
     let results: Vec<_> = c
         .query_raw("SELECT 1 / (3 - g) FROM generate_series(1, 5) g", &[])

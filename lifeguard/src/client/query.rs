@@ -66,7 +66,7 @@ pub(crate) fn prepare(
     let mut raw_columns = Vec::new();
     loop {
         match reply.next()? {
-            Message::ParseComplete | Message::NoData => {}
+            Message::ParseComplete | Message::NoData | Message::CloseComplete => {}
             Message::ParameterDescription(body) => {
                 param_oids = body
                     .parameters()
