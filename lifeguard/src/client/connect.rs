@@ -1,5 +1,5 @@
 //! Opening a connection: socket, TLS negotiation, start-up message, authentication
-//! (trust, cleartext, MD5, SCRAM-SHA-256), then the reader coroutine.
+//! (trust, cleartext, MD5, SCRAM-SHA-256).
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -19,8 +19,6 @@ use super::tls::{self, Transport};
 /// Stack (in machine words) for the coroutine that runs the TLS handshake and SCRAM, which
 /// need more than a default `may` coroutine stack.
 const CONNECT_STACK_WORDS: usize = 0x8000;
-/// Stack for a connection's reader coroutine (decrypts TLS records).
-const READER_STACK_WORDS: usize = 0x4000;
 
 /// A finished start-up: the split stream and what the server told us.
 pub(crate) struct Established {
@@ -94,22 +92,13 @@ fn connect_one(
     let (read_half, write_half) = transport
         .split()
         .map_err(|e| Error::io("splitting the connection", e))?;
-    let pipe = Arc::new(pipeline::Pipe::new(write_half));
     let (tx, rx) = may::sync::mpsc::channel();
     let parameters = Arc::new(std::sync::Mutex::new(params));
     let sinks = pipeline::AsyncSinks {
         notifications: tx,
         parameters: parameters.clone(),
     };
-    let reader_pipe = pipe.clone();
-    // SAFETY: may requires `unsafe` to spawn; the reader owns its state and uses no TLS.
-    unsafe {
-        may::coroutine::Builder::new()
-            .name("lifeguard-reader".into())
-            .stack_size(READER_STACK_WORDS)
-            .spawn(move || pipeline::read_loop(reader_pipe, read_half, buf, sinks))
-    }
-    .map_err(|e| Error::closed(format!("could not start the reader coroutine: {e}")))?;
+    let pipe = Arc::new(pipeline::Pipe::new(write_half, read_half, buf, sinks));
     Ok(Established {
         pipe,
         process_id,

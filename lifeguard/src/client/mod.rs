@@ -221,7 +221,10 @@ impl Client {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        Notifications { rx }
+        Notifications {
+            rx,
+            pipe: &self.inner.pipe,
+        }
     }
 
     /// Closes the connection politely (Terminate) and waits for nothing.

@@ -4,14 +4,19 @@
 //! short lock appends them to the write buffer *and* its response slot to the pending queue,
 //! so the order of slots is the order of requests on the wire. Whoever finds nobody writing
 //! becomes the writer and flushes everything queued so far in one `write` (requests that
-//! arrive while a write is in progress leave together in the next one). A reader coroutine
-//! cuts the server's replies into per-request chunks at each `ReadyForQuery` and hands them
-//! to the slot at the head of the queue. When the connection breaks, every pending slot fails
-//! at once.
+//! arrive while a write is in progress leave together in the next one).
+//!
+//! Reading works the same way (leader/follower): a caller waiting for its reply that finds
+//! nobody reading takes the read token, reads the socket and cuts the server's replies into
+//! per-request chunks at each `ReadyForQuery`, handing each to the slot at the head of the
+//! queue and waking its caller. When its own reply is complete it passes the token on by
+//! waking the next caller still waiting. With one caller per connection no other coroutine
+//! is involved at all. When the connection breaks, every pending slot fails at once.
 //!
 //! The `std::sync::Mutex`es here guard memory only and are never held across I/O or a park.
 
 use std::collections::VecDeque;
+use std::io;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -63,7 +68,19 @@ struct WriteState {
 pub(crate) struct Pipe {
     state: Mutex<WriteState>,
     writer: may::sync::Mutex<WriterIo>,
+    reader: may::sync::Mutex<ReaderIo>,
     tx_status: AtomicU8,
+}
+
+/// The read token: whoever holds it reads the socket and routes replies.
+struct ReaderIo {
+    half: ReadHalf,
+    buf: BytesMut,
+    current: Option<Arc<Slot>>,
+    fatal: Option<DbError>,
+    sinks: AsyncSinks,
+    read_timeout: Option<Duration>,
+    ended: bool,
 }
 
 struct WriterIo {
@@ -72,8 +89,17 @@ struct WriterIo {
 }
 
 impl Pipe {
-    pub(crate) fn new(half: WriteHalf) -> Pipe {
+    pub(crate) fn new(half: WriteHalf, read: ReadHalf, buf: BytesMut, sinks: AsyncSinks) -> Pipe {
         Pipe {
+            reader: may::sync::Mutex::new(ReaderIo {
+                half: read,
+                buf,
+                current: None,
+                fatal: None,
+                sinks,
+                read_timeout: None,
+                ended: false,
+            }),
             state: Mutex::new(WriteState {
                 buf: BytesMut::with_capacity(8 * 1024),
                 pending: VecDeque::new(),
@@ -250,23 +276,30 @@ impl Slot {
         })
     }
 
-    /// Delivers a chunk of whole messages; returns the blocker to park on if the consumer is
+    /// Delivers a chunk of whole messages; returns a blocker to park on if the consumer is
     /// too far behind.
-    fn deliver(&self, chunk: BytesMut, done: bool, reader: &Arc<Blocker>) -> bool {
+    fn deliver(&self, chunk: BytesMut, done: bool) -> Option<Arc<Blocker>> {
         let mut st = lock(&self.state);
         st.done |= done;
         if st.abandoned {
-            return false;
+            return None;
         }
         st.buffered += chunk.len();
         st.chunks.push_back(chunk);
-        let must_wait = !done && st.buffered > BACKPRESSURE_BYTES;
-        if must_wait {
-            st.reader_waiting = Some(reader.clone());
-        }
+        let wait = (!done && st.buffered > BACKPRESSURE_BYTES).then(|| {
+            let b = Arc::new(Blocker::new(true));
+            st.reader_waiting = Some(b.clone());
+            b
+        });
         drop(st);
         self.waiter.unpark();
-        must_wait
+        wait
+    }
+
+    /// Whether a caller may still be waiting on this slot.
+    fn is_live(&self) -> bool {
+        let st = lock(&self.state);
+        !st.abandoned && !st.done
     }
 
     fn fail(&self, err: Error) {
@@ -296,39 +329,252 @@ impl Slot {
         }
     }
 
-    /// Waits for the next chunk until `deadline`; `Ok(None)` on timeout.
-    fn next_chunk(&self, deadline: Option<Instant>) -> Result<Option<BytesMut>> {
-        loop {
+    /// Whether the reply has something for its caller (data, an error or its end).
+    fn has_news(&self) -> bool {
+        let st = lock(&self.state);
+        !st.chunks.is_empty() || st.error.is_some() || st.done || st.abandoned
+    }
+
+    /// The next chunk if one has arrived.
+    fn take(&self) -> Result<Option<BytesMut>> {
+        let mut st = lock(&self.state);
+        if let Some(c) = st.chunks.pop_front() {
+            st.buffered -= c.len();
+            if st.buffered < BACKPRESSURE_BYTES / 2
+                && let Some(r) = st.reader_waiting.take()
             {
-                let mut st = lock(&self.state);
-                if let Some(c) = st.chunks.pop_front() {
-                    st.buffered -= c.len();
-                    if st.buffered < BACKPRESSURE_BYTES / 2
-                        && let Some(r) = st.reader_waiting.take()
-                    {
-                        r.unpark();
-                    }
-                    return Ok(Some(c));
+                r.unpark();
+            }
+            return Ok(Some(c));
+        }
+        if let Some(e) = &st.error {
+            return Err(e.clone());
+        }
+        if st.done {
+            return Err(Error::protocol("read past the end of a reply"));
+        }
+        Ok(None)
+    }
+}
+
+/// Time left before `deadline`: `None` once it has passed, `Some(None)` without a deadline.
+/// Less than a millisecond counts as passed: `may` ignores I/O timeouts that round to zero
+/// milliseconds, which would turn a nearly expired deadline into an unbounded read.
+fn remaining(deadline: Option<Instant>) -> Option<Option<Duration>> {
+    match deadline {
+        None => Some(None),
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            (left >= Duration::from_millis(1)).then_some(Some(left))
+        }
+    }
+}
+
+impl Pipe {
+    /// Waits for the next chunk of `slot`'s reply until `deadline` (`Ok(None)` on timeout),
+    /// reading the socket itself whenever nobody else is.
+    fn next_chunk(self: &Arc<Self>, slot: &Arc<Slot>, deadline: Option<Instant>) -> Result<Option<BytesMut>> {
+        // `may` honours read timeouts only on coroutines: a plain thread with a deadline lets
+        // a short-lived coroutine read for it and parks on its slot, which does time out.
+        let reads_itself = deadline.is_none() || may::coroutine::is_coroutine();
+        let mut was_reader = false;
+        loop {
+            let taken = slot.take();
+            if !matches!(taken, Ok(None)) {
+                if was_reader {
+                    self.hand_off();
                 }
-                if let Some(e) = &st.error {
-                    return Err(e.clone());
+                return taken;
+            }
+            let Some(timeout) = remaining(deadline) else {
+                if was_reader {
+                    self.hand_off();
                 }
-                if st.done {
-                    return Err(Error::protocol("read past the end of a reply"));
+                return Ok(None);
+            };
+            if !reads_itself {
+                was_reader = true;
+                self.read_on_coroutine(slot, deadline);
+                let _ = slot.waiter.park(timeout);
+                continue;
+            }
+            match self.reader.try_lock() {
+                Ok(mut io) => {
+                    was_reader = true;
+                    self.read_step(&mut io, timeout);
+                }
+                Err(_) => {
+                    // Someone else is reading and will wake us when our reply arrives (or
+                    // pass us the token).
+                    let _ = slot.waiter.park(timeout);
                 }
             }
-            let timeout = match deadline {
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Ok(None);
-                    }
-                    Some(left)
+        }
+    }
+
+    /// Reads on a new coroutine until `slot` has news or `deadline` passes, unless someone
+    /// else is reading already (they will wake the slot's caller).
+    fn read_on_coroutine(self: &Arc<Self>, slot: &Arc<Slot>, deadline: Option<Instant>) {
+        let (pipe, slot) = (self.clone(), slot.clone());
+        let body = move || {
+            while let Ok(mut io) = pipe.reader.try_lock() {
+                if slot.has_news() {
+                    break;
                 }
-                None => None,
-            };
-            // A timeout or spurious wake-up just loops back to re-check the state.
-            let _ = self.waiter.park(timeout);
+                let Some(timeout) = remaining(deadline) else {
+                    break;
+                };
+                pipe.read_step(&mut io, timeout);
+            }
+            // Anyone who parked while this coroutine held the token must be told.
+            pipe.hand_off();
+        };
+        // SAFETY: may requires `unsafe` to spawn; the closure owns its data and uses no
+        // thread-local storage.
+        let spawned = unsafe {
+            may::coroutine::Builder::new()
+                .name("lifeguard-read".into())
+                .spawn(body)
+        };
+        if let Err(e) = spawned {
+            self.fail_all(Error::closed(format!("could not start a reader coroutine: {e}")));
+        }
+    }
+
+    /// Reads and routes whatever arrives within `timeout` if nobody else is reading; returns
+    /// whether this caller did read. Used by notification receivers.
+    pub(crate) fn pump(&self, timeout: Duration) -> bool {
+        match self.reader.try_lock() {
+            Ok(mut io) => {
+                self.read_step(&mut io, Some(timeout));
+                drop(io);
+                self.hand_off();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Wakes the first caller still waiting for a reply so that it takes over reading.
+    fn hand_off(&self) {
+        let next = {
+            let st = lock(&self.state);
+            st.pending.iter().find(|s| s.is_live()).cloned()
+        };
+        if let Some(s) = next {
+            s.waiter.unpark();
+        }
+    }
+
+    /// One read from the socket, then routing of every complete message received.
+    fn read_step(&self, io: &mut ReaderIo, timeout: Option<Duration>) {
+        if io.ended {
+            return;
+        }
+        self.route(io);
+        if io.read_timeout != timeout {
+            if io.half.set_read_timeout(timeout).is_err() {
+                return;
+            }
+            io.read_timeout = timeout;
+        }
+        if io.buf.capacity() - io.buf.len() < 4096 {
+            io.buf.reserve(32 * 1024);
+        }
+        let end = match io.half.read_into(&mut io.buf) {
+            Ok((0, _)) => Some(match &io.fatal {
+                Some(e) => Error::db(e.clone()),
+                None => Error::closed("the server closed the connection"),
+            }),
+            Ok((_, tls_wants_write)) => {
+                if tls_wants_write {
+                    self.kick();
+                }
+                None
+            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+                None
+            }
+            Err(e) => Some(match &io.fatal {
+                Some(db) => Error::db(db.clone()),
+                None => Error::io("reading from the server failed", e),
+            }),
+        };
+        self.route(io);
+        if let Some(end) = end {
+            tracing::debug!(error = %end, "connection ended");
+            io.ended = true;
+            io.half.shutdown();
+            if let Some(slot) = io.current.take() {
+                slot.fail(end.clone());
+            }
+            self.fail_all(end);
+        }
+    }
+
+    /// Routes every complete message in the buffer to its request.
+    fn route(&self, io: &mut ReaderIo) {
+        let mut run = 0usize;
+        loop {
+            let rest = &io.buf[run..];
+            if rest.len() < 5 {
+                break;
+            }
+            let tag = rest[0];
+            let len = i32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]);
+            let total = 1 + len.max(4) as usize;
+            if rest.len() < total {
+                let more = total - rest.len();
+                io.buf.reserve(more);
+                break;
+            }
+            match tag {
+                b'A' | b'N' | b'S' => {
+                    if run > 0 {
+                        let chunk = io.buf.split_to(run);
+                        self.deliver(io, chunk, false);
+                        run = 0;
+                    }
+                    let msg = io.buf.split_to(total);
+                    handle_async(msg, &io.sinks);
+                }
+                b'Z' => {
+                    if let Some(&status) = rest.get(5) {
+                        self.tx_status.store(status, Ordering::Release);
+                    }
+                    let chunk = io.buf.split_to(run + total);
+                    run = 0;
+                    self.deliver(io, chunk, true);
+                }
+                _ => run += total,
+            }
+        }
+        if run > 0 {
+            let chunk = io.buf.split_to(run);
+            self.deliver(io, chunk, false);
+        }
+    }
+
+    fn deliver(&self, io: &mut ReaderIo, chunk: BytesMut, done: bool) {
+        if io.current.is_none() {
+            io.current = self.head();
+        }
+        let Some(slot) = io.current.clone() else {
+            unsolicited(chunk, &mut io.fatal);
+            return;
+        };
+        if let Some(reader) = slot.deliver(chunk, done) {
+            // The consumer is behind on a large result: wait until it catches up (or gives up).
+            loop {
+                let _ = reader.park(Some(Duration::from_millis(100)));
+                let st = lock(&slot.state);
+                if st.reader_waiting.is_none() || st.abandoned || st.error.is_some() {
+                    break;
+                }
+            }
+        }
+        if done {
+            io.current = self.pop_head(&slot);
         }
     }
 }
@@ -343,7 +589,7 @@ pub(crate) trait OnTimeout {
 /// Reads one request's reply message by message.
 pub(crate) struct Reply<'a> {
     slot: Arc<Slot>,
-    pipe: &'a Pipe,
+    pipe: &'a Arc<Pipe>,
     cur: BytesMut,
     started: Instant,
     deadline: Option<Instant>,
@@ -358,7 +604,7 @@ const CANCEL_GRACE: Duration = Duration::from_secs(5);
 
 impl<'a> Reply<'a> {
     pub(crate) fn new(
-        pipe: &'a Pipe,
+        pipe: &'a Arc<Pipe>,
         slot: Arc<Slot>,
         timeout: Option<Duration>,
         cancel: Option<&'a dyn OnTimeout>,
@@ -403,7 +649,7 @@ impl<'a> Reply<'a> {
                     Err(e) => return Err(Error::protocol(format!("bad message from server: {e}"))),
                 }
             }
-            match self.slot.next_chunk(self.deadline)? {
+            match self.pipe.next_chunk(&self.slot, self.deadline)? {
                 Some(c) => self.cur = c,
                 None => self.on_deadline()?,
             }
@@ -477,133 +723,6 @@ pub(crate) fn error_from_body(body: &ErrorResponseBody) -> Result<DbError> {
 pub(crate) struct AsyncSinks {
     pub(crate) notifications: may::sync::mpsc::Sender<Notification>,
     pub(crate) parameters: Arc<Mutex<Vec<(String, String)>>>,
-}
-
-/// The reader coroutine: routes replies to slots until the connection ends.
-pub(crate) fn read_loop(pipe: Arc<Pipe>, mut half: ReadHalf, mut buf: BytesMut, sinks: AsyncSinks) {
-    let reader_blocker = Arc::new(Blocker::new(true));
-    let mut current: Option<Arc<Slot>> = None;
-    let mut fatal: Option<DbError> = None;
-    let end = loop {
-        // Route every complete message in the buffer.
-        let mut run = 0usize;
-        loop {
-            let rest = &buf[run..];
-            if rest.len() < 5 {
-                break;
-            }
-            let tag = rest[0];
-            let len = i32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]);
-            let total = 1 + len.max(4) as usize;
-            if rest.len() < total {
-                buf.reserve(total - rest.len());
-                break;
-            }
-            match tag {
-                b'A' | b'N' | b'S' => {
-                    if run > 0 {
-                        let chunk = buf.split_to(run);
-                        deliver(
-                            &pipe,
-                            &mut current,
-                            chunk,
-                            false,
-                            &reader_blocker,
-                            &mut fatal,
-                        );
-                        run = 0;
-                    }
-                    let msg = buf.split_to(total);
-                    handle_async(msg, &sinks);
-                }
-                b'Z' => {
-                    if let Some(&status) = rest.get(5) {
-                        pipe.tx_status.store(status, Ordering::Release);
-                    }
-                    let chunk = buf.split_to(run + total);
-                    run = 0;
-                    deliver(
-                        &pipe,
-                        &mut current,
-                        chunk,
-                        true,
-                        &reader_blocker,
-                        &mut fatal,
-                    );
-                }
-                _ => run += total,
-            }
-        }
-        if run > 0 {
-            let chunk = buf.split_to(run);
-            deliver(
-                &pipe,
-                &mut current,
-                chunk,
-                false,
-                &reader_blocker,
-                &mut fatal,
-            );
-        }
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(32 * 1024);
-        }
-        match half.read_into(&mut buf) {
-            Ok((0, _)) => {
-                break match &fatal {
-                    Some(e) => Error::db(e.clone()),
-                    None => Error::closed("the server closed the connection"),
-                };
-            }
-            Ok((_, tls_wants_write)) => {
-                if tls_wants_write {
-                    pipe.kick();
-                }
-            }
-            Err(e) => {
-                break match &fatal {
-                    Some(db) => Error::db(db.clone()),
-                    None => Error::io("reading from the server failed", e),
-                };
-            }
-        }
-    };
-    tracing::debug!(error = %end, "connection reader stopped");
-    half.shutdown();
-    if let Some(slot) = current.take() {
-        slot.fail(end.clone());
-    }
-    pipe.fail_all(end);
-}
-
-fn deliver(
-    pipe: &Pipe,
-    current: &mut Option<Arc<Slot>>,
-    chunk: BytesMut,
-    done: bool,
-    reader: &Arc<Blocker>,
-    fatal: &mut Option<DbError>,
-) {
-    if current.is_none() {
-        *current = pipe.head();
-    }
-    let Some(slot) = current.clone() else {
-        unsolicited(chunk, fatal);
-        return;
-    };
-    if slot.deliver(chunk, done, reader) {
-        // The consumer is behind on a large result: wait until it catches up (or gives up).
-        loop {
-            let _ = reader.park(Some(Duration::from_millis(100)));
-            let st = lock(&slot.state);
-            if st.reader_waiting.is_none() || st.abandoned || st.error.is_some() {
-                break;
-            }
-        }
-    }
-    if done {
-        *current = pipe.pop_head(&slot);
-    }
 }
 
 /// Messages with no request waiting: CloseComplete of a piggybacked Close, or a FATAL error

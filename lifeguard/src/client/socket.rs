@@ -50,6 +50,14 @@ impl Socket {
         };
     }
 
+    /// Bounds reads only.
+    pub(crate) fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        match self {
+            Socket::Tcp(s) => s.set_read_timeout(t),
+            Socket::Unix(s) => s.set_read_timeout(t),
+        }
+    }
+
     /// Bounds every read and write (used during start-up so a connect deadline holds).
     pub(crate) fn set_timeouts(&self, t: Option<Duration>) -> io::Result<()> {
         match self {

@@ -5,6 +5,7 @@
 
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use rustls::client::WebPkiServerVerifier;
@@ -330,6 +331,11 @@ impl ReadHalf {
 
     pub(crate) fn shutdown(&self) {
         self.sock.shutdown();
+    }
+
+    /// Bounds the next reads (`None`: wait indefinitely).
+    pub(crate) fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        self.sock.set_read_timeout(t)
     }
 }
 
