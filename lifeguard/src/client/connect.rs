@@ -99,6 +99,7 @@ fn connect_one(
         parameters: parameters.clone(),
     };
     let pipe = Arc::new(pipeline::Pipe::new(write_half, read_half, buf, sinks));
+    pipeline::spawn_helper_reader(&pipe)?;
     Ok(Established {
         pipe,
         process_id,

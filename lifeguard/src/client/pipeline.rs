@@ -70,7 +70,64 @@ pub(crate) struct Pipe {
     writer: may::sync::Mutex<WriterIo>,
     reader: may::sync::Mutex<ReaderIo>,
     tx_status: AtomicU8,
+    /// Wakes the connection's helper reader, which reads while callers wait on a busy
+    /// pipeline (see [`spawn_helper_reader`]).
+    helper: Mutex<Option<Arc<Blocker>>>,
 }
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        if let Some(b) = lock(&self.helper).take() {
+            b.unpark();
+        }
+    }
+}
+
+/// Starts the connection's helper reader. It sleeps until a caller hands the read token on
+/// while others still wait, then reads for as long as replies are outstanding. A lone
+/// caller per connection never wakes it. It holds only a weak reference while asleep and
+/// ends when the connection is dropped.
+pub(crate) fn spawn_helper_reader(pipe: &Arc<Pipe>) -> Result<()> {
+    let weak = Arc::downgrade(pipe);
+    let (tx, rx) = may::sync::mpsc::channel();
+    let body = move || {
+        let me = Arc::new(Blocker::new(true));
+        let _ = tx.send(me.clone());
+        drop(tx);
+        loop {
+            let _ = me.park(None);
+            let Some(pipe) = weak.upgrade() else {
+                return;
+            };
+            while pipe.has_live_pending() {
+                let Ok(mut io) = pipe.reader.try_lock() else {
+                    break; // someone else reads; they hand off when done
+                };
+                if io.ended {
+                    break;
+                }
+                pipe.read_step(&mut io, None);
+            }
+        }
+    };
+    // SAFETY: may requires `unsafe` to spawn; the closure owns its data and uses no
+    // thread-local storage.
+    unsafe {
+        may::coroutine::Builder::new()
+            .name("lifeguard-helper-reader".into())
+            .stack_size(HELPER_STACK_WORDS)
+            .spawn(body)
+    }
+    .map_err(|e| Error::closed(format!("could not start the helper reader: {e}")))?;
+    let blocker = rx
+        .recv()
+        .map_err(|_| Error::closed("the helper reader did not start"))?;
+    *lock(&pipe.helper) = Some(blocker);
+    Ok(())
+}
+
+/// Stack (machine words) of the helper reader, which decrypts TLS records.
+const HELPER_STACK_WORDS: usize = 0x4000;
 
 /// The read token: whoever holds it reads the socket and routes replies.
 struct ReaderIo {
@@ -111,6 +168,7 @@ impl Pipe {
                 spare: BytesMut::with_capacity(8 * 1024),
             }),
             tx_status: AtomicU8::new(b'I'),
+            helper: Mutex::new(None),
         }
     }
 
@@ -373,7 +431,11 @@ fn remaining(deadline: Option<Instant>) -> Option<Option<Duration>> {
 impl Pipe {
     /// Waits for the next chunk of `slot`'s reply until `deadline` (`Ok(None)` on timeout),
     /// reading the socket itself whenever nobody else is.
-    fn next_chunk(self: &Arc<Self>, slot: &Arc<Slot>, deadline: Option<Instant>) -> Result<Option<BytesMut>> {
+    fn next_chunk(
+        self: &Arc<Self>,
+        slot: &Arc<Slot>,
+        deadline: Option<Instant>,
+    ) -> Result<Option<BytesMut>> {
         // `may` honours read timeouts only on coroutines: a plain thread with a deadline lets
         // a short-lived coroutine read for it and parks on its slot, which does time out.
         let reads_itself = deadline.is_none() || may::coroutine::is_coroutine();
@@ -437,7 +499,9 @@ impl Pipe {
                 .spawn(body)
         };
         if let Err(e) = spawned {
-            self.fail_all(Error::closed(format!("could not start a reader coroutine: {e}")));
+            self.fail_all(Error::closed(format!(
+                "could not start a reader coroutine: {e}"
+            )));
         }
     }
 
@@ -455,15 +519,24 @@ impl Pipe {
         }
     }
 
-    /// Wakes the first caller still waiting for a reply so that it takes over reading.
+    /// Called by a reader letting go of the read token: if callers still wait for replies,
+    /// the helper reader takes over (or, without one, the first waiting caller).
     fn hand_off(&self) {
         let next = {
             let st = lock(&self.state);
             st.pending.iter().find(|s| s.is_live()).cloned()
         };
-        if let Some(s) = next {
-            s.waiter.unpark();
+        let Some(next) = next else {
+            return;
+        };
+        match lock(&self.helper).as_ref() {
+            Some(helper) => helper.unpark(),
+            None => next.waiter.unpark(),
         }
+    }
+
+    fn has_live_pending(&self) -> bool {
+        lock(&self.state).pending.iter().any(|s| s.is_live())
     }
 
     /// One read from the socket, then routing of every complete message received.
@@ -492,7 +565,12 @@ impl Pipe {
                 }
                 None
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                ) =>
+            {
                 None
             }
             Err(e) => Some(match &io.fatal {

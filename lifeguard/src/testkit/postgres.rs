@@ -523,13 +523,15 @@ impl PgServer {
         if !postmaster_ready(&self.data_dir, pid) {
             return false;
         }
+        let socket = self
+            .socket_dir
+            .join(format!(".s.PGSQL.{}", self.port))
+            .exists();
         if self.listen_tcp {
             let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-            TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
+            socket && TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
         } else {
-            self.socket_dir
-                .join(format!(".s.PGSQL.{}", self.port))
-                .exists()
+            socket
         }
     }
 
@@ -568,8 +570,12 @@ fn postmaster_ready(data_dir: &Path, pid: u32) -> bool {
         return false;
     };
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    // Line 8 is the postmaster's status; it is written only once start-up has progressed,
+    // so a missing line means "not yet".
     lines.first() == Some(&pid.to_string().as_str())
-        && lines.get(7).is_none_or(|status| *status == "ready")
+        && lines
+            .get(7)
+            .is_some_and(|status| *status == "ready" || *status == "standby")
 }
 
 /// The user to run PostgreSQL as: `postgres` when we are root (initdb refuses root).
