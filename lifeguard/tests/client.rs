@@ -444,6 +444,38 @@ fn statement_timeout_cancels_the_query_on_the_server() {
 }
 
 #[test]
+fn a_cancel_token_cancels_the_running_statement_from_elsewhere() {
+    let (db, c) = db();
+    let token = c.cancel_token();
+    let c = Arc::new(c);
+    let c2 = c.clone();
+    let running = may::go!(move || c2.query("SELECT pg_sleep(30)", &[]).map(|_| ()));
+    // Cancel once the statement is running (a cancel before it starts would be a no-op).
+    let admin = db.connect().unwrap();
+    let pid = c.backend_pid();
+    within(Duration::from_secs(30), move || {
+        while !admin
+            .query_one(
+                "SELECT count(*) > 0 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'",
+                &[&pid],
+            )
+            .unwrap()
+            .get::<_, bool>(0)
+        {
+            may::coroutine::sleep(Duration::from_millis(10));
+        }
+    });
+    token.cancel().unwrap();
+    let e = running.join().unwrap().unwrap_err();
+    assert_eq!(e.code(), Some(SqlState::QUERY_CANCELED), "{e}");
+    assert!(e.is_query_canceled());
+    assert_eq!(
+        c.query_one("SELECT 3::int4", &[]).unwrap().get::<_, i32>(0),
+        3
+    );
+}
+
+#[test]
 fn copy_a_million_rows_in_and_out() {
     let (_db, mut c) = db();
     c.batch_execute("CREATE TABLE big (id int8, name text)")

@@ -283,11 +283,13 @@ impl Pipe {
         }
     }
 
-    /// Shuts the socket down so the reader stops (used when the client is dropped).
+    /// Shuts the socket down so that any reader stops (used when the client is dropped).
     pub(crate) fn shutdown(&self) {
-        if let Ok(io) = self.writer.try_lock() {
-            io.half.shutdown();
-        }
+        let io = match self.writer.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        io.half.shutdown();
     }
 
     fn head(&self) -> Option<Arc<Slot>> {

@@ -104,6 +104,18 @@ fn connect(url: &str) -> Result<Client, TestkitError> {
     client::connect(url).map_err(TestkitError::Database)
 }
 
+/// The environment variable naming an existing Redis to use instead of a throwaway one.
+pub const REDIS_URL_ENV: &str = "LIFEGUARD_TEST_REDIS_URL";
+
+/// The Redis URL tests use: `LIFEGUARD_TEST_REDIS_URL`, or this process's throwaway
+/// `redis-server` (started on first use).
+pub fn redis_url() -> Result<String, TestkitError> {
+    match std::env::var(REDIS_URL_ENV) {
+        Ok(u) if !u.trim().is_empty() => Ok(u),
+        _ => Ok(super::RedisServer::shared()?.url()),
+    }
+}
+
 /// Replaces the database name in a URL or conninfo string.
 pub(crate) fn with_dbname(url: &str, dbname: &str) -> String {
     let Some(scheme_end) = url.find("://") else {

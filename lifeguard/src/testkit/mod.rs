@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-pub use database::{DATABASE_URL_ENV, TestDatabase, admin_url};
+pub use database::{DATABASE_URL_ENV, REDIS_URL_ENV, TestDatabase, admin_url, redis_url};
 pub use error::TestkitError;
 pub use postgres::{PgServer, PgServerBuilder};
 pub use redis::RedisServer;
