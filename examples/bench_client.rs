@@ -2,7 +2,10 @@
 //!
 //! Workload: the prepared statement `SELECT $1::int4 + 1`.
 //! - Lifeguard with 1, 8 and 32 connections, one caller each;
-//! - Lifeguard with 64 coroutines sharing one pipelined connection;
+//! - Lifeguard with 64 coroutines sharing one pipelined connection (each statement with its
+//!   own Sync, as independent callers need);
+//! - Lifeguard with one caller sending batches of 64 statements under one Sync
+//!   (`Batch::run_atomic`), the same shape as pgbench's pipeline mode;
 //! - pgbench plain with 1, 8 and 32 clients, and in pipeline mode (64 statements between
 //!   `\startpipeline` and `\endpipeline`) with one client.
 //!
@@ -79,11 +82,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ours.push(lifeguard_shared(&url, 64, run_for)?);
         theirs.push(pg(1, &pipeline, 64.0)?);
     }
+    let pipeline_median = median(theirs);
     rows.push((
         "64 coroutines sharing 1 connection".into(),
         median(ours),
         "pgbench pipeline (64/flight) -c 1".into(),
-        median(theirs),
+        pipeline_median,
+    ));
+    let mut ours = Vec::new();
+    for _ in 0..repeats {
+        ours.push(lifeguard_atomic_batches(&url, run_for)?);
+    }
+    rows.push((
+        "1 caller, atomic batches of 64 (one Sync)".into(),
+        median(ours),
+        "pgbench pipeline (64/flight) -c 1".into(),
+        pipeline_median,
     ));
     let _ = std::fs::remove_dir_all(&scripts);
 
@@ -113,6 +127,24 @@ fn lifeguard_connections(url: &str, conns: usize, run_for: Duration) -> Result<f
 fn lifeguard_shared(url: &str, callers: usize, run_for: Duration) -> Result<f64, client::Error> {
     let c = Arc::new(client::connect(url)?);
     drive(vec![c], callers, run_for)
+}
+
+/// One caller sending batches of 64 statements with a single Sync (`Batch::run_atomic`),
+/// the same shape as pgbench's pipeline mode.
+fn lifeguard_atomic_batches(url: &str, run_for: Duration) -> Result<f64, client::Error> {
+    let c = client::connect(url)?;
+    c.prepare(SQL)?;
+    let xs: Vec<i32> = (0..64).collect();
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < run_for {
+        let mut batch = c.batch();
+        for x in &xs {
+            batch.add(SQL, &[x]);
+        }
+        n += batch.run_atomic()?.len() as u64;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
 fn drive(

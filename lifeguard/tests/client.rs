@@ -329,6 +329,47 @@ fn explicit_batch_sends_many_statements_in_one_flight() {
 }
 
 #[test]
+fn an_atomic_batch_commits_all_or_nothing() {
+    let (_db, c) = db();
+    c.batch_execute("CREATE TABLE kv (k int PRIMARY KEY, v text)")
+        .unwrap();
+    let mut batch = c.batch();
+    batch
+        .add("INSERT INTO kv VALUES ($1, $2)", &[&1i32, &"one"])
+        .add("INSERT INTO kv VALUES ($1, $2)", &[&2i32, &"two"])
+        .add("SELECT count(*) FROM kv", &[]);
+    let out = batch.run_atomic().unwrap();
+    assert_eq!(out.len(), 3);
+    assert_eq!(out[0].rows_affected, 1);
+    assert_eq!(
+        out[2].rows[0].get::<_, i64>(0),
+        2,
+        "later statements see earlier ones"
+    );
+
+    let mut batch = c.batch();
+    batch
+        .add("INSERT INTO kv VALUES ($1, $2)", &[&3i32, &"three"])
+        .add("INSERT INTO kv VALUES ($1, $2)", &[&1i32, &"duplicate"])
+        .add("INSERT INTO kv VALUES ($1, $2)", &[&4i32, &"four"]);
+    let e = batch.run_atomic().unwrap_err();
+    assert!(e.is_unique_violation(), "{e}");
+    let keys: Vec<i32> = c
+        .query("SELECT k FROM kv ORDER BY k", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![1, 2],
+        "nothing of the failed batch was committed"
+    );
+    assert_eq!(c.transaction_status(), TransactionStatus::Idle);
+    assert!(c.batch().run_atomic().unwrap().is_empty());
+}
+
+#[test]
 fn terminated_backend_fails_every_caller_promptly() {
     let (db, c) = db();
     let c = Arc::new(c);

@@ -134,6 +134,17 @@ fn encode_execute(
     params: &[&(dyn ToSql + Sync)],
     buf: &mut BytesMut,
 ) -> Result<()> {
+    encode_bind_execute(stmt, params, buf)?;
+    frontend::sync(buf);
+    Ok(())
+}
+
+/// Encodes Bind (all binary) + Execute for `stmt`, without Sync.
+fn encode_bind_execute(
+    stmt: &Statement,
+    params: &[&(dyn ToSql + Sync)],
+    buf: &mut BytesMut,
+) -> Result<()> {
     let types = stmt.params();
     if params.len() != types.len() {
         return Err(Error::ParameterCount {
@@ -181,7 +192,6 @@ fn encode_execute(
         Err(frontend::BindError::Serialization(e)) => return Err(Error::protocol(e.to_string())),
     }
     frontend::execute("", 0, buf).map_err(|e| Error::protocol(e.to_string()))?;
-    frontend::sync(buf);
     Ok(())
 }
 
@@ -418,7 +428,7 @@ impl<'a> Batch<'a> {
     ) -> &mut Self {
         let item = stmt.to_statement(self.client).and_then(|s| {
             let mut msg = BytesMut::with_capacity(64);
-            encode_execute(&s, params, &mut msg)?;
+            encode_bind_execute(&s, params, &mut msg)?;
             Ok((s, msg))
         });
         self.items.push(item);
@@ -445,6 +455,7 @@ impl<'a> Batch<'a> {
             match item {
                 Ok((stmt, bytes)) => {
                     msg.extend_from_slice(&bytes);
+                    frontend::sync(&mut msg);
                     let slot = Slot::new();
                     slots.push(slot.clone());
                     plan.push(Ok((stmt, slot)));
@@ -466,6 +477,68 @@ impl<'a> Batch<'a> {
                 collect(&mut reply, stmt.columns_arc())
             })
             .collect())
+    }
+}
+
+impl Batch<'_> {
+    /// Sends every statement with a single Sync, so they run as one implicit transaction
+    /// (as in libpq's pipeline mode with one sync point): all of them commit, or none. Returns
+    /// every outcome if all succeeded, else the first error. Inside an explicit transaction
+    /// block the statements simply join it.
+    ///
+    /// ```no_run
+    /// # let client = lifeguard::client::connect("postgres://localhost/app")?;
+    /// let mut batch = client.batch();
+    /// batch
+    ///     .add("UPDATE acct SET bal = bal - 10 WHERE id = $1", &[&1i32])
+    ///     .add("UPDATE acct SET bal = bal + 10 WHERE id = $1", &[&2i32]);
+    /// let outcomes = batch.run_atomic()?;
+    /// assert_eq!(outcomes.len(), 2);
+    /// # Ok::<(), lifeguard::client::Error>(())
+    /// ```
+    pub fn run_atomic(self) -> Result<Vec<Outcome>> {
+        let mut msg = BytesMut::new();
+        let mut columns = Vec::with_capacity(self.items.len());
+        for item in self.items {
+            let (stmt, bytes) = item?;
+            msg.extend_from_slice(&bytes);
+            columns.push(stmt.columns_arc().clone());
+        }
+        if columns.is_empty() {
+            return Ok(Vec::new());
+        }
+        frontend::sync(&mut msg);
+        let mut reply = send(self.client, &msg, self.client.statement_timeout())?;
+        let mut outcomes = Vec::with_capacity(columns.len());
+        let mut current = Outcome::default();
+        loop {
+            match reply.next()? {
+                Message::BindComplete | Message::CloseComplete | Message::NoData => {}
+                Message::DataRow(body) => {
+                    let cols = columns
+                        .get(outcomes.len())
+                        .ok_or_else(|| Error::protocol("more results than statements"))?;
+                    current.rows.push(Row::new(cols.clone(), body)?);
+                }
+                Message::CommandComplete(body) => {
+                    current.rows_affected = rows_affected(&body);
+                    outcomes.push(std::mem::take(&mut current));
+                }
+                Message::EmptyQueryResponse => outcomes.push(std::mem::take(&mut current)),
+                Message::ErrorResponse(body) => {
+                    let e = Error::db(error_from_body(&body)?);
+                    return Err(reply.finish().err().unwrap_or(e));
+                }
+                Message::ReadyForQuery(_) => break,
+                _ => return Err(Error::protocol("unexpected message in a batch reply")),
+            }
+        }
+        if outcomes.len() != columns.len() {
+            return Err(Error::protocol(
+                "a batch reply ended before every statement ran",
+            ));
+        }
+        Ok(outcomes)
     }
 }
 
