@@ -3,6 +3,8 @@
 //! This crate will hold the `table!` DSL, the schema model and the diff engine; none of it
 //! performs I/O. Today it only carries the SQL identifier quoting shared with the client.
 
+#![warn(missing_docs)]
+
 /// Quotes `ident` as a PostgreSQL identifier, doubling embedded quotes.
 ///
 /// ```

@@ -9,6 +9,8 @@
 //! Nothing in the library blocks a `may` worker thread: sockets are `may`'s, waits park the
 //! coroutine, and name resolution runs off-thread.
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod testkit;
 

@@ -260,6 +260,28 @@ pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
 }
 
 /// Whether a startup failure was caused by the port being taken.
+/// How many ports a server start tries before giving up.
+const PORT_ATTEMPTS: usize = 5;
+
+/// Runs `attempt` until it succeeds or fails for another reason than a port taken meanwhile
+/// (at most [`PORT_ATTEMPTS`] times), calling `before_retry` between attempts.
+pub(crate) fn retry_on_port_conflict<T>(
+    mut attempt: impl FnMut() -> Result<T, TestkitError>,
+    mut before_retry: impl FnMut(),
+) -> Result<T, TestkitError> {
+    let mut tried = 0;
+    loop {
+        tried += 1;
+        match attempt() {
+            Err(err) if tried < PORT_ATTEMPTS && is_port_conflict(&err) => {
+                tracing::debug!(%err, "port taken, retrying");
+                before_retry();
+            }
+            result => return result,
+        }
+    }
+}
+
 pub(crate) fn is_port_conflict(err: &TestkitError) -> bool {
     matches!(err, TestkitError::ExitedDuringStartup { log_tail, .. }
         if log_tail.contains("Address already in use"))

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::error::{IoContext, TestkitError};
-use super::process::{self, RunAs, ServerProcess};
+use super::process::{self, RunAs, ServerProcess, Supervised};
 use super::{POLL_INTERVAL, is_executable, lock};
 
 /// Server name used in errors.
@@ -19,7 +19,6 @@ const SUPERUSER: &str = "postgres";
 /// Address the server listens on.
 const HOST: &str = "127.0.0.1";
 /// Attempts at finding a port nobody else grabs between our probe and the server's bind.
-const PORT_ATTEMPTS: usize = 5;
 /// Signal for a fast shutdown (roll back sessions, checkpoint, exit).
 const FAST_SHUTDOWN: &str = "INT";
 /// Signal for an immediate shutdown (no checkpoint; the data dir is thrown away anyway).
@@ -138,7 +137,7 @@ pub struct PgServer {
     listen_tcp: bool,
     run_as: Option<RunAs>,
     start_timeout: Duration,
-    process: Mutex<Option<ServerProcess>>,
+    process: Supervised,
 }
 
 impl PgServer {
@@ -234,36 +233,18 @@ impl PgServer {
 
     /// Process id of the postmaster, `None` while stopped.
     pub fn pid(&self) -> Option<u32> {
-        let mut process = lock(&self.process);
-        match process.as_mut().map(ServerProcess::exit_status) {
-            Some(Ok(None)) => process.as_ref().map(ServerProcess::pid),
-            _ => None,
-        }
+        self.process.pid()
     }
 
     /// Fast shutdown (like `pg_ctl stop -m fast`), waiting for the server to exit; keeps the
     /// data directory so [`Self::start_again`] can bring it back. No-op when stopped.
     pub fn stop(&self) -> Result<(), TestkitError> {
-        let process = lock(&self.process).take();
-        match process {
-            Some(process) => process.stop(FAST_SHUTDOWN, STOP_TIMEOUT),
-            None => Ok(()),
-        }
+        self.process.stop(FAST_SHUTDOWN, STOP_TIMEOUT)
     }
 
     /// Starts a stopped server again on the same data directory and port. No-op when running.
     pub fn start_again(&self) -> Result<(), TestkitError> {
-        let mut process = lock(&self.process);
-        let running = match process.as_mut() {
-            Some(running) => running.exit_status()?.is_none(),
-            None => false,
-        };
-        if running {
-            return Ok(());
-        }
-        *process = None;
-        *process = Some(self.spawn_same_port()?);
-        Ok(())
+        self.process.start_again(|| self.spawn_same_port())
     }
 
     /// Fast shutdown followed by a start on the same port (like `pg_ctl restart -m fast`).
@@ -288,12 +269,10 @@ impl PgServer {
 
     /// Makes the server re-read its configuration files (SIGHUP) and waits until it has.
     pub fn reload_config(&self) -> Result<(), TestkitError> {
-        let mut process = lock(&self.process);
-        let Some(running) = process.as_mut() else {
-            return Err(TestkitError::NotRunning { server: SERVER });
-        };
         let before = self.count_reloads();
-        running.signal("HUP")?;
+        self.process
+            .with_running(|running| running.signal("HUP"))
+            .ok_or(TestkitError::NotRunning { server: SERVER })??;
         let timeout = Duration::from_secs(10);
         if process::wait_for(timeout, || self.count_reloads() > before) {
             return Ok(());
@@ -319,7 +298,7 @@ impl PgServer {
             listen_tcp: opts.listen_tcp,
             run_as,
             start_timeout: opts.start_timeout,
-            process: Mutex::new(None),
+            process: Supervised::default(),
         }
     }
 
@@ -448,36 +427,24 @@ impl PgServer {
 
     /// First start: picks a free port, retrying with another one if it gets taken meanwhile.
     fn first_start(&mut self, opts: &PgServerBuilder) -> Result<(), TestkitError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            self.port = super::free_port()?;
-            self.write_managed_conf(opts)?;
-            match self.spawn_and_wait() {
-                Ok(process) => {
-                    *lock(&self.process) = Some(process);
-                    return Ok(());
-                }
-                Err(err) if attempt < PORT_ATTEMPTS && super::is_port_conflict(&err) => {
-                    tracing::debug!(port = self.port, "port taken, retrying with another one");
-                }
-                Err(err) => return Err(err),
-            }
-        }
+        let process = super::retry_on_port_conflict(
+            || {
+                self.port = super::free_port()?;
+                self.write_managed_conf(opts)?;
+                self.spawn_and_wait()
+            },
+            || {},
+        )?;
+        self.process.set(process);
+        Ok(())
     }
 
     /// Starts on the existing port, retrying briefly if the port is momentarily busy.
     fn spawn_same_port(&self) -> Result<ServerProcess, TestkitError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.spawn_and_wait() {
-                Err(err) if attempt < PORT_ATTEMPTS && super::is_port_conflict(&err) => {
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                result => return result,
-            }
-        }
+        super::retry_on_port_conflict(
+            || self.spawn_and_wait(),
+            || std::thread::sleep(Duration::from_millis(200)),
+        )
     }
 
     /// Spawns the postmaster and waits until it accepts connections.
@@ -553,10 +520,7 @@ impl PgServer {
 
 impl Drop for PgServer {
     fn drop(&mut self) {
-        let process = lock(&self.process).take();
-        let stopped = process.map_or(Ok(()), |process| {
-            process.stop(IMMEDIATE_SHUTDOWN, STOP_TIMEOUT)
-        });
+        let stopped = self.process.stop(IMMEDIATE_SHUTDOWN, STOP_TIMEOUT);
         if let Err(err) = stopped {
             tracing::warn!(%err, "stopping PostgreSQL on drop failed");
         }

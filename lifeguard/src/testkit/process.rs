@@ -383,3 +383,54 @@ mod tests {
         assert_eq!(describe(&cmd), "initdb -D /tmp/x");
     }
 }
+
+/// The current process of a server that can be stopped and started again.
+#[derive(Debug, Default)]
+pub(crate) struct Supervised(std::sync::Mutex<Option<ServerProcess>>);
+
+impl Supervised {
+    /// Records a freshly started process.
+    pub(crate) fn set(&self, process: ServerProcess) {
+        *super::lock(&self.0) = Some(process);
+    }
+
+    /// Process id of the server, `None` while stopped.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        let mut process = super::lock(&self.0);
+        match process.as_mut().map(ServerProcess::exit_status) {
+            Some(Ok(None)) => process.as_ref().map(ServerProcess::pid),
+            _ => None,
+        }
+    }
+
+    /// Sends `signal` and waits for the exit. No-op when stopped.
+    pub(crate) fn stop(&self, signal: &str, timeout: Duration) -> Result<(), TestkitError> {
+        let process = super::lock(&self.0).take();
+        match process {
+            Some(process) => process.stop(signal, timeout),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts the server again with `spawn` unless it is running.
+    pub(crate) fn start_again(
+        &self,
+        spawn: impl FnOnce() -> Result<ServerProcess, TestkitError>,
+    ) -> Result<(), TestkitError> {
+        let mut process = super::lock(&self.0);
+        let running = match process.as_mut() {
+            Some(running) => running.exit_status()?.is_none(),
+            None => false,
+        };
+        if !running {
+            *process = None;
+            *process = Some(spawn()?);
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the running process; `None` when stopped.
+    pub(crate) fn with_running<T>(&self, f: impl FnOnce(&mut ServerProcess) -> T) -> Option<T> {
+        super::lock(&self.0).as_mut().map(f)
+    }
+}

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::error::TestkitError;
-use super::process::ServerProcess;
+use super::process::{ServerProcess, Supervised};
 use super::{POLL_INTERVAL, find_program, lock};
 
 /// Server name used in errors.
@@ -16,7 +16,6 @@ const SERVER: &str = "Redis";
 /// Address the server listens on.
 const HOST: &str = "127.0.0.1";
 /// Attempts at finding a port nobody else grabs between our probe and the server's bind.
-const PORT_ATTEMPTS: usize = 5;
 /// Redis shuts down cleanly on SIGTERM (nothing is saved: persistence is off).
 const SHUTDOWN: &str = "TERM";
 /// How long a shutdown may take before the server is killed.
@@ -33,7 +32,7 @@ pub struct RedisServer {
     log_file: PathBuf,
     bin: PathBuf,
     port: u16,
-    process: Mutex<Option<ServerProcess>>,
+    process: Supervised,
 }
 
 impl RedisServer {
@@ -48,7 +47,7 @@ impl RedisServer {
             dir,
             bin,
             port: 0,
-            process: Mutex::new(None),
+            process: Supervised::default(),
         };
         server.first_start()?;
         Ok(server)
@@ -99,69 +98,39 @@ impl RedisServer {
 
     /// Process id of the server, `None` while stopped.
     pub fn pid(&self) -> Option<u32> {
-        let mut process = lock(&self.process);
-        match process.as_mut().map(ServerProcess::exit_status) {
-            Some(Ok(None)) => process.as_ref().map(ServerProcess::pid),
-            _ => None,
-        }
+        self.process.pid()
     }
 
     /// Shuts the server down and waits for it to exit. No-op when stopped.
     pub fn stop(&self) -> Result<(), TestkitError> {
-        let process = lock(&self.process).take();
-        match process {
-            Some(process) => process.stop(SHUTDOWN, STOP_TIMEOUT),
-            None => Ok(()),
-        }
+        self.process.stop(SHUTDOWN, STOP_TIMEOUT)
     }
 
     /// Starts a stopped server again on the same port (empty: nothing is persisted).
     /// No-op when running.
     pub fn start_again(&self) -> Result<(), TestkitError> {
-        let mut process = lock(&self.process);
-        let running = match process.as_mut() {
-            Some(running) => running.exit_status()?.is_none(),
-            None => false,
-        };
-        if running {
-            return Ok(());
-        }
-        *process = None;
-        *process = Some(self.spawn_same_port()?);
-        Ok(())
+        self.process.start_again(|| self.spawn_same_port())
     }
 
     /// First start: picks a free port, retrying with another one if it gets taken meanwhile.
     fn first_start(&mut self) -> Result<(), TestkitError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            self.port = super::free_port()?;
-            match self.spawn_and_wait() {
-                Ok(process) => {
-                    *lock(&self.process) = Some(process);
-                    return Ok(());
-                }
-                Err(err) if attempt < PORT_ATTEMPTS && super::is_port_conflict(&err) => {
-                    tracing::debug!(port = self.port, "port taken, retrying with another one");
-                }
-                Err(err) => return Err(err),
-            }
-        }
+        let process = super::retry_on_port_conflict(
+            || {
+                self.port = super::free_port()?;
+                self.spawn_and_wait()
+            },
+            || {},
+        )?;
+        self.process.set(process);
+        Ok(())
     }
 
     /// Starts on the existing port, retrying briefly if the port is momentarily busy.
     fn spawn_same_port(&self) -> Result<ServerProcess, TestkitError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.spawn_and_wait() {
-                Err(err) if attempt < PORT_ATTEMPTS && super::is_port_conflict(&err) => {
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                result => return result,
-            }
-        }
+        super::retry_on_port_conflict(
+            || self.spawn_and_wait(),
+            || std::thread::sleep(Duration::from_millis(200)),
+        )
     }
 
     /// Spawns `redis-server` and waits until it answers `PING`.
@@ -223,8 +192,7 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        let process = lock(&self.process).take();
-        let stopped = process.map_or(Ok(()), |process| process.stop(SHUTDOWN, STOP_TIMEOUT));
+        let stopped = self.process.stop(SHUTDOWN, STOP_TIMEOUT);
         if let Err(err) = stopped {
             tracing::warn!(%err, "stopping Redis on drop failed");
         }
@@ -296,7 +264,7 @@ mod tests {
             bin: locate_redis_server().expect("redis-server"),
             dir,
             port,
-            process: Mutex::new(None),
+            process: Supervised::default(),
         };
         let err = server.spawn_and_wait().expect_err("port is taken");
         assert!(super::super::is_port_conflict(&err), "{err}");
