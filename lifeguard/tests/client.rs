@@ -626,6 +626,11 @@ fn transactions_commit_roll_back_and_nest() {
         tx.execute("INSERT INTO acct VALUES (3, 1)", &[]).unwrap();
         // dropped: rolled back
     }
+    assert_eq!(
+        c.transaction_status(),
+        TransactionStatus::Idle,
+        "the rollback completed when the transaction was dropped"
+    );
     assert_eq!(c.query_one("SELECT 1", &[]).map(|_| ()).ok(), Some(()));
     assert_eq!(c.transaction_status(), TransactionStatus::Idle);
     let ids: Vec<i32> = c

@@ -342,17 +342,6 @@ impl Client {
         reply.finish()
     }
 
-    /// Runs `sql` like [`Client::batch_execute`] but without a deadline and without waiting,
-    /// for clean-up on drop paths. The reply is discarded.
-    pub(crate) fn fire_and_forget(&self, sql: &str) {
-        let mut msg = BytesMut::new();
-        if frontend::query(sql, &mut msg).is_ok()
-            && let Ok(reply) = send(self, &msg, None)
-        {
-            drop(reply);
-        }
-    }
-
     /// Starts an explicit batch: statements added to it are sent in one flight and their
     /// results returned in order.
     pub fn batch(&self) -> Batch<'_> {

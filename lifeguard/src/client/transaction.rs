@@ -7,6 +7,9 @@ use super::Client;
 use super::copy::{CopyIn, CopyOut};
 use super::error::Result;
 
+/// How long dropping an open transaction waits for its rollback.
+const DROP_ROLLBACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Transaction isolation levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IsolationLevel {
@@ -197,9 +200,17 @@ impl Deref for Transaction<'_> {
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if !self.done {
-            // Queued ahead of anything the owner sends next, so the connection comes back clean.
+            // Wait (bounded) for the rollback, so that the connection is idle and
+            // `transaction_status()` says so when the owner gets it back. If the connection
+            // is broken this fails at once; the error has nowhere to go from a drop.
             let sql = self.rollback_sql();
-            self.client.fire_and_forget(&sql);
+            if let Err(e) = self
+                .client
+                .with_timeout(DROP_ROLLBACK_TIMEOUT)
+                .batch_execute(&sql)
+            {
+                tracing::warn!(error = %e, "rolling back a dropped transaction failed");
+            }
         }
     }
 }
