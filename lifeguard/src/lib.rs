@@ -11,6 +11,11 @@
 
 #![warn(missing_docs)]
 
+// The README's Rust snippets compile as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 pub mod client;
 pub mod testkit;
 
