@@ -4,6 +4,8 @@
 //! - [`client`]: a coroutine-native PostgreSQL client — pipelined shared connections,
 //!   prepared-statement cache, binary types, transactions, COPY, LISTEN/NOTIFY, cancel and
 //!   statement timeouts, TLS (rustls) and SCRAM/MD5/cleartext authentication;
+//! - [`executor`]: [`LifeExecutor`], one trait over a client and a transaction, and
+//!   [`FromRow`] mapping rows into tuples and structs;
 //! - [`testkit`]: throwaway PostgreSQL and Redis servers for tests and examples.
 //!
 //! Nothing in the library blocks a `may` worker thread: sockets are `may`'s, waits park the
@@ -17,6 +19,8 @@
 struct ReadmeDoctests;
 
 pub mod client;
+pub mod executor;
 pub mod testkit;
 
 pub use client::{Client, Config, Error, Row, connect};
+pub use executor::{FromRow, LifeExecutor};
