@@ -97,6 +97,10 @@ fn rows_map_into_tuples_and_structs_with_typed_errors() {
         email: String,
     }
     lifeguard::from_row!(Strict { email });
+    let got: Vec<Strict> = c
+        .query_as("SELECT email FROM users WHERE email IS NOT NULL", &[])
+        .unwrap();
+    assert_eq!(got[0].email, "ann@x");
     let e = c
         .query_as::<Strict>("SELECT email FROM users", &[])
         .unwrap_err();
