@@ -2,7 +2,7 @@
 //! [`Transaction`]), which higher layers are generic over; and [`FromRow`], typed mapping of
 //! rows into tuples and user structs.
 
-use crate::client::{Client, Error, Result, Row, ToSql, Transaction};
+use crate::client::{Client, Error, Result, Row, ToSql, Transaction, at_most_one, exactly_one};
 
 /// Runs SQL. Implemented by [`Client`] and [`Transaction`]; code written against it works
 /// with either.
@@ -69,27 +69,6 @@ pub trait LifeExecutor {
         self.query_opt(sql, params)?
             .map(|r| T::from_row(&r))
             .transpose()
-    }
-}
-
-fn exactly_one(rows: Vec<Row>) -> Result<Row> {
-    let n = rows.len();
-    match (n, rows.into_iter().next()) {
-        (1, Some(row)) => Ok(row),
-        _ => Err(Error::RowCount {
-            expected: "exactly one row",
-            actual: n,
-        }),
-    }
-}
-
-fn at_most_one(rows: Vec<Row>) -> Result<Option<Row>> {
-    match rows.len() {
-        0 | 1 => Ok(rows.into_iter().next()),
-        n => Err(Error::RowCount {
-            expected: "at most one row",
-            actual: n,
-        }),
     }
 }
 

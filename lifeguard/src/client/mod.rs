@@ -45,6 +45,7 @@ pub use numeric::{Numeric, ParseNumericError};
 pub use pipeline::TransactionStatus;
 pub use postgres_types::{FromSql, IsNull, Kind, ToSql, Type, accepts, to_sql_checked};
 pub use query::{Batch, Outcome, RowStream, Timed, ToStatement};
+pub(crate) use query::{one as exactly_one, opt as at_most_one};
 pub use row::{Row, RowIndex};
 pub use statement::{Column, Statement};
 pub use transaction::{IsolationLevel, Transaction, TransactionBuilder};

@@ -245,7 +245,8 @@ fn run(
     collect(&mut reply, stmt.columns_arc())
 }
 
-fn one(rows: Vec<Row>) -> Result<Row> {
+/// The only row of `rows`; an error for zero or several.
+pub(crate) fn one(rows: Vec<Row>) -> Result<Row> {
     let n = rows.len();
     let mut it = rows.into_iter();
     match (it.next(), n) {
@@ -257,7 +258,8 @@ fn one(rows: Vec<Row>) -> Result<Row> {
     }
 }
 
-fn opt(rows: Vec<Row>) -> Result<Option<Row>> {
+/// The row of `rows` if there is one; an error for several.
+pub(crate) fn opt(rows: Vec<Row>) -> Result<Option<Row>> {
     let n = rows.len();
     match n {
         0 => Ok(None),
