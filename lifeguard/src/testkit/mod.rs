@@ -5,6 +5,11 @@
 //! it dies — even through `std::process::abort` or `kill -9` — so servers returned by the
 //! never-dropped `shared()` constructors do not outlive the test binary. Directories left
 //! behind anyway (e.g. by a machine crash) are cleaned up by the next server start.
+//!
+//! Starting a server runs `initdb` and waits for child processes, which blocks the calling
+//! thread for a moment: start servers (or call [`PgServer::shared`]) from a test's thread,
+//! not from inside a coroutine that shares a worker with others. Polling waits park the
+//! coroutine rather than the thread.
 
 mod database;
 mod error;
@@ -394,7 +399,7 @@ mod tests {
             "exit" => std::process::exit(0),
             "panic" => panic!("dying on purpose"),
             _ => loop {
-                std::thread::sleep(Duration::from_secs(1));
+                may::coroutine::sleep(Duration::from_secs(1));
             },
         }
     }

@@ -169,7 +169,7 @@ pub(crate) fn wait_for(timeout: Duration, mut done: impl FnMut() -> bool) -> boo
         if Instant::now() >= deadline {
             return false;
         }
-        std::thread::sleep(POLL_INTERVAL);
+        may::coroutine::sleep(POLL_INTERVAL);
     }
 }
 

@@ -129,7 +129,7 @@ impl RedisServer {
     fn spawn_same_port(&self) -> Result<ServerProcess, TestkitError> {
         super::retry_on_port_conflict(
             || self.spawn_and_wait(),
-            || std::thread::sleep(Duration::from_millis(200)),
+            || may::coroutine::sleep(Duration::from_millis(200)),
         )
     }
 
@@ -185,7 +185,7 @@ impl RedisServer {
                     log_tail: super::log_tail(&self.log_file, 30),
                 });
             }
-            std::thread::sleep(POLL_INTERVAL);
+            may::coroutine::sleep(POLL_INTERVAL);
         }
     }
 }
