@@ -4,8 +4,10 @@
 //! - [`client`]: a coroutine-native PostgreSQL client — pipelined shared connections,
 //!   prepared-statement cache, binary types, transactions, COPY, LISTEN/NOTIFY, cancel and
 //!   statement timeouts, TLS (rustls) and SCRAM/MD5/cleartext authentication;
-//! - [`executor`]: [`LifeExecutor`], one trait over a client and a transaction, and
-//!   [`FromRow`] mapping rows into tuples and structs;
+//! - [`pool`]: [`LifeguardPool`], persistent connections shared (pipelined) by single
+//!   statements, exclusive FIFO guards for transactions, self-healing, Prometheus metrics;
+//! - [`executor`]: [`LifeExecutor`], one trait over the pool, a guard, a client and a
+//!   transaction, and [`FromRow`] mapping rows into tuples and structs;
 //! - [`testkit`]: throwaway PostgreSQL and Redis servers for tests and examples.
 //!
 //! Nothing in the library blocks a `may` worker thread: sockets are `may`'s, waits park the
@@ -20,7 +22,9 @@ struct ReadmeDoctests;
 
 pub mod client;
 pub mod executor;
+pub mod pool;
 pub mod testkit;
 
 pub use client::{Client, Config, Error, Row, connect};
 pub use executor::{FromRow, LifeExecutor};
+pub use pool::LifeguardPool;

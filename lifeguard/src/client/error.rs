@@ -308,6 +308,32 @@ pub enum Error {
     /// An operation the client or server does not support.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The pool had no connection free for the caller before its acquire deadline, although
+    /// the database is reachable: every connection was busy. Raise the pool size or the
+    /// acquire timeout, or hold exclusive connections for less time.
+    #[error(
+        "no pooled connection became free within {waited:?} (pool size {size}, {pending} callers waiting); raise the pool size or acquire timeout, or release connections sooner"
+    )]
+    PoolTimeout {
+        /// How long the caller waited.
+        waited: Duration,
+        /// The pool's size.
+        size: usize,
+        /// Callers waiting when this one gave up.
+        pending: usize,
+    },
+    /// The pool could not reach the database before the caller's deadline: no connection is
+    /// open and opening one failed with `cause`. The pool keeps retrying in the background.
+    #[error("database unavailable: no connection could be opened within {waited:?}: {cause}")]
+    Unavailable {
+        /// How long the caller waited.
+        waited: Duration,
+        /// The latest connection error.
+        cause: Box<Error>,
+    },
+    /// The pool was shut down.
+    #[error("the pool is closed")]
+    PoolClosed,
 }
 
 impl Error {
@@ -331,7 +357,10 @@ impl Error {
     /// or a terminated backend (SQLSTATE class 08, 57P01–57P03). Retrying needs a new connection.
     pub fn is_connectivity(&self) -> bool {
         match self {
-            Error::Connect { .. } | Error::Closed(_) | Error::Tls(_) => true,
+            Error::Connect { .. }
+            | Error::Closed(_)
+            | Error::Tls(_)
+            | Error::Unavailable { .. } => true,
             Error::Db(e) => {
                 e.code.class() == "08"
                     || e.code == SqlState::ADMIN_SHUTDOWN
@@ -367,9 +396,34 @@ impl Error {
         matches!(self, Error::Timeout { .. }) || self.code() == Some(SqlState::QUERY_CANCELED)
     }
 
-    /// The caller's deadline passed (statement timeout, connect timeout).
+    /// The caller's deadline passed (statement timeout, connect timeout, pool acquire).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout { .. })
+        matches!(self, Error::Timeout { .. } | Error::PoolTimeout { .. })
+    }
+
+    /// A short, bounded name for the kind of error, used as a metrics label: `connection`,
+    /// `timeout`, `pool_timeout`, `unavailable`, `pool_closed`, `db_<SQLSTATE class>` (e.g.
+    /// `db_23` for integrity violations), `encode`, `decode`, `usage`, `protocol`, `config`,
+    /// `auth`.
+    pub fn class(&self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow;
+        match self {
+            Error::Db(e) => Cow::Owned(format!("db_{}", e.code.class())),
+            Error::Config(_) => Cow::Borrowed("config"),
+            Error::Auth { .. } => Cow::Borrowed("auth"),
+            Error::Connect { .. } | Error::Closed(_) | Error::Tls(_) => Cow::Borrowed("connection"),
+            Error::Timeout { .. } => Cow::Borrowed("timeout"),
+            Error::ToSql { .. } => Cow::Borrowed("encode"),
+            Error::FromSql { .. } => Cow::Borrowed("decode"),
+            Error::ColumnNotFound(_) | Error::ParameterCount { .. } | Error::RowCount { .. } => {
+                Cow::Borrowed("usage")
+            }
+            Error::Protocol(_) => Cow::Borrowed("protocol"),
+            Error::Unsupported(_) => Cow::Borrowed("unsupported"),
+            Error::PoolTimeout { .. } => Cow::Borrowed("pool_timeout"),
+            Error::Unavailable { .. } => Cow::Borrowed("unavailable"),
+            Error::PoolClosed => Cow::Borrowed("pool_closed"),
+        }
     }
 
     pub(crate) fn closed(reason: impl Into<String>) -> Error {
@@ -427,6 +481,20 @@ impl Clone for Error {
             },
             Error::Protocol(s) => Error::Protocol(s.clone()),
             Error::Unsupported(s) => Error::Unsupported(s.clone()),
+            Error::PoolTimeout {
+                waited,
+                size,
+                pending,
+            } => Error::PoolTimeout {
+                waited: *waited,
+                size: *size,
+                pending: *pending,
+            },
+            Error::Unavailable { waited, cause } => Error::Unavailable {
+                waited: *waited,
+                cause: cause.clone(),
+            },
+            Error::PoolClosed => Error::PoolClosed,
             other => Error::Protocol(other.to_string()),
         }
     }

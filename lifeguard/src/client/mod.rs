@@ -149,7 +149,7 @@ impl Client {
 
     /// Whether the connection is closed or broken; a closed client fails every call at once.
     pub fn is_closed(&self) -> bool {
-        self.inner.pipe.closed_error().is_some()
+        self.inner.pipe.is_closed()
     }
 
     /// The process ID of the server backend serving this connection.
@@ -234,6 +234,20 @@ impl Client {
     pub(crate) fn inner(&self) -> &Inner {
         &self.inner
     }
+
+    /// Another handle to the same connection. The pool uses it to lend a connection it
+    /// keeps; the connection closes when the last handle is dropped. Exclusive use (what
+    /// `&mut Client` promises) is then up to the lender.
+    pub(crate) fn handle(&self) -> Client {
+        Client {
+            inner: self.inner.clone(),
+        }
+    }
+
+    /// Whether requests are still waiting for replies on this connection.
+    pub(crate) fn has_pending(&self) -> bool {
+        self.inner.pipe.has_pending()
+    }
 }
 
 impl Inner {
@@ -242,12 +256,13 @@ impl Inner {
     }
 }
 
-impl Drop for Client {
+impl Drop for Inner {
+    /// The last handle to the connection is gone: say goodbye (Terminate) and shut the socket.
     fn drop(&mut self) {
         let mut msg = BytesMut::new();
         frontend::terminate(&mut msg);
-        let _ = self.inner.pipe.enqueue(&msg, true);
-        self.inner.pipe.shutdown();
+        let _ = self.pipe.enqueue(&msg, true);
+        self.pipe.shutdown();
     }
 }
 

@@ -181,6 +181,16 @@ impl Pipe {
         lock(&self.state).closed.clone()
     }
 
+    /// Whether the connection closed or broke.
+    pub(crate) fn is_closed(&self) -> bool {
+        lock(&self.state).closed.is_some()
+    }
+
+    /// Whether any request still waits for its reply.
+    pub(crate) fn has_pending(&self) -> bool {
+        !lock(&self.state).pending.is_empty()
+    }
+
     /// Queues `msgs` (each `Sync` in them owning one of `slots`, in order) and sends them.
     pub(crate) fn submit(&self, msgs: &[u8], slots: &[Arc<Slot>]) -> Result<()> {
         let became_writer = {

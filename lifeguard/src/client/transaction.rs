@@ -157,12 +157,22 @@ impl Transaction<'_> {
 
     /// Opens a nested transaction as a savepoint named `name` (quoted as an identifier).
     pub fn savepoint(&mut self, name: &str) -> Result<Transaction<'_>> {
+        Transaction::savepoint_on(self.client, name, self.depth + 1)
+    }
+
+    /// Opens savepoint `name` on `client`, which is inside a transaction `depth - 1` levels
+    /// deep (used by the pool's transactions).
+    pub(crate) fn savepoint_on<'c>(
+        client: &'c mut Client,
+        name: &str,
+        depth: u32,
+    ) -> Result<Transaction<'c>> {
         let quoted = lifeguard_schema::quote_ident(name);
-        self.client.batch_execute(&format!("SAVEPOINT {quoted}"))?;
+        client.batch_execute(&format!("SAVEPOINT {quoted}"))?;
         Ok(Transaction {
-            client: &mut *self.client,
+            client,
             savepoint: Some(quoted),
-            depth: self.depth + 1,
+            depth,
             done: false,
         })
     }

@@ -85,6 +85,15 @@ pub enum TestkitError {
     #[error("test database: {0}")]
     Database(crate::client::Error),
 
+    /// A SQL fixture file failed to load.
+    #[error("fixture {file} failed: {source}")]
+    Fixture {
+        /// The file's path.
+        file: String,
+        /// The server's (or connection's) error.
+        source: crate::client::Error,
+    },
+
     /// A server did not finish an operation (e.g. a configuration reload) in time.
     #[error("{server}: {what} did not complete within {timeout:?}")]
     Timeout {

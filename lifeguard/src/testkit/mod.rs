@@ -13,6 +13,7 @@
 
 mod database;
 mod error;
+mod pool;
 mod postgres;
 mod process;
 mod redis;
@@ -28,6 +29,7 @@ use std::time::Duration;
 
 pub use database::{DATABASE_URL_ENV, REDIS_URL_ENV, TestDatabase, admin_url, redis_url};
 pub use error::TestkitError;
+pub use pool::{TestPool, TestTransaction};
 pub use postgres::{PgServer, PgServerBuilder};
 pub use redis::RedisServer;
 
