@@ -504,8 +504,7 @@ fn max_lifetime_rotation_never_drops_work() {
         for h in hs {
             h.join().unwrap();
         }
-        let n = pids.lock().unwrap().len();
-        n
+        pids.lock().unwrap().len()
     });
     assert_eq!(
         errors.load(Ordering::Relaxed),

@@ -244,6 +244,11 @@ impl Client {
         }
     }
 
+    /// Whether the server sent something (or closed the connection) that nobody has read.
+    pub(crate) fn unread_input(&self) -> bool {
+        self.inner.pipe.unread_input()
+    }
+
     /// Whether requests are still waiting for replies on this connection.
     pub(crate) fn has_pending(&self) -> bool {
         self.inner.pipe.has_pending()

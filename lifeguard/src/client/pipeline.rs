@@ -186,6 +186,15 @@ impl Pipe {
         lock(&self.state).closed.is_some()
     }
 
+    /// For an idle connection: whether the server sent something unasked (an error before
+    /// closing, a notification) or closed it. `false` while someone is reading.
+    pub(crate) fn unread_input(&self) -> bool {
+        match self.reader.try_lock() {
+            Ok(io) => !io.buf.is_empty() || io.half.input_pending(),
+            Err(_) => false,
+        }
+    }
+
     /// Whether any request still waits for its reply.
     pub(crate) fn has_pending(&self) -> bool {
         !lock(&self.state).pending.is_empty()

@@ -50,6 +50,17 @@ impl Socket {
         };
     }
 
+    /// Whether bytes (or end of stream) wait to be read, without waiting: may's sockets are
+    /// non-blocking underneath, so the peek returns at once.
+    pub(crate) fn input_pending(&self) -> bool {
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+        let r = match self {
+            Socket::Tcp(s) => socket2::SockRef::from(s.inner()).peek(&mut byte),
+            Socket::Unix(s) => socket2::SockRef::from(s.inner()).peek(&mut byte),
+        };
+        !matches!(r, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
     /// Bounds reads only.
     pub(crate) fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         match self {

@@ -333,6 +333,11 @@ impl ReadHalf {
         self.sock.shutdown();
     }
 
+    /// Whether the server sent something (or closed) that nobody has read yet.
+    pub(crate) fn input_pending(&self) -> bool {
+        self.sock.input_pending()
+    }
+
     /// Bounds the next reads (`None`: wait indefinitely).
     pub(crate) fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         self.sock.set_read_timeout(t)

@@ -30,6 +30,9 @@ pub(crate) const DOWN: u8 = 4;
 
 const NOT_GRANTED: usize = usize::MAX;
 
+/// Idle time after which a connection is validated before an exclusive guard gets it.
+const VALIDATE_AFTER_IDLE_MS: u64 = 500;
+
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -345,7 +348,7 @@ impl Shared {
             // Let shared requests already on the connection finish first.
             self.drain(idx, start, deadline)?;
             match self.slots[idx].handle() {
-                Some(client) if !client.is_closed() => {
+                Some(client) if !client.is_closed() && self.validate(idx, &client, deadline) => {
                     self.metrics.wait.observe(start.elapsed().as_secs_f64());
                     return Ok((idx, client));
                 }
@@ -353,6 +356,28 @@ impl Shared {
                     drop(other);
                     self.discard(idx);
                 }
+            }
+        }
+    }
+
+    /// A connection idle for longer than [`VALIDATE_AFTER_IDLE_MS`], or on which the server
+    /// sent something unasked (typically the error it sends before closing), is checked with
+    /// an empty query before it is lent out, so a guard is not handed a connection the server
+    /// closed while nobody was looking (HikariCP validates after 500 ms idle).
+    fn validate(&self, idx: usize, client: &Client, deadline: Instant) -> bool {
+        let idle_for = self
+            .now_ms()
+            .saturating_sub(self.slots[idx].last_used.load(Ordering::Relaxed));
+        if idle_for < VALIDATE_AFTER_IDLE_MS && !client.unread_input() {
+            return true;
+        }
+        let limit = remaining(deadline).unwrap_or(Duration::from_millis(1));
+        match client.with_timeout(limit).batch_execute("") {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(slot = idx, error = %e, "idle pooled connection failed validation");
+                self.wake_maintenance(e.is_connectivity());
+                false
             }
         }
     }
