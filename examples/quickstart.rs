@@ -1,6 +1,7 @@
 //! Lifeguard's quick start: connect, create a table, insert, query, run a transaction,
-//! share one pipelined connection between many coroutines, send an explicit batch, and
-//! round-trip a LISTEN/NOTIFY.
+//! share one pipelined connection between many coroutines, send an explicit batch,
+//! round-trip a LISTEN/NOTIFY, then serve 1,000 coroutines from a `LifeguardPool` of 4
+//! connections and print its metrics.
 //!
 //! With `DATABASE_URL` set it uses that database; otherwise it starts a throwaway
 //! PostgreSQL server of its own (removed when the program ends).
@@ -12,7 +13,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use lifeguard::LifeExecutor;
 use lifeguard::client::{self, Client};
+use lifeguard::pool::LifeguardPool;
 use lifeguard::testkit::PgServer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -86,6 +89,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     transfer(&mut client)?;
     pipelined(client)?;
     listen_notify(&url)?;
+    pooled(&url)?;
     println!("done");
     Ok(())
 }
@@ -182,6 +186,52 @@ fn listen_notify(url: &str) -> Result<(), client::Error> {
             n.channel, n.process_id, n.payload
         ),
         None => println!("no notification arrived within 5 s"),
+    }
+    Ok(())
+}
+
+/// A pool: 1,000 coroutines share 4 connections (single statements pipeline on them; no
+/// checkout), a transaction takes one alone, and the metrics say what happened.
+fn pooled(url: &str) -> Result<(), client::Error> {
+    let pool = LifeguardPool::builder(url)?.size(4).build()?;
+    let (grace,): (i32,) = pool.query_one_as(
+        "SELECT score FROM quickstart_people WHERE name = 'grace'",
+        &[],
+    )?;
+    let start = Instant::now();
+    let handles: Vec<_> = (0..1_000i32)
+        .map(|i| {
+            let pool = pool.clone();
+            may::go!(move || -> Result<i32, client::Error> {
+                let (score,): (i32,) = pool.query_one_as(
+                    "SELECT score + $1 FROM quickstart_people WHERE name = 'grace'",
+                    &[&i],
+                )?;
+                Ok(score - i)
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().expect("coroutine panicked")?, grace);
+    }
+    println!(
+        "pool: 1,000 coroutines over {} connections answered in {:?}",
+        pool.status().size,
+        start.elapsed()
+    );
+    let renamed = pool.transaction(|tx| {
+        tx.execute(
+            "UPDATE quickstart_people SET name = 'linus t.' WHERE name = 'linus'",
+            &[],
+        )
+    })?;
+    println!("pool transaction committed ({renamed} row renamed)");
+    for line in pool
+        .metrics_text()
+        .lines()
+        .filter(|l| l.starts_with("lifeguard_") && !l.contains("_bucket") && !l.contains("_sum{"))
+    {
+        println!("  {line}");
     }
     Ok(())
 }
