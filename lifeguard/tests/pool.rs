@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -556,4 +557,59 @@ fn testkit_one_liners_with_fixtures_and_rollback() {
         "{e}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn coalesced_reads_keep_each_callers_result_and_error() {
+    // Reads from many coroutines are grouped under one Sync per connection. A failing
+    // statement must fail only its own caller, and a statement with side effects must take
+    // effect exactly once for every caller told it succeeded, even when its group failed.
+    let pool = pool_with(|b| b.size(2).acquire_timeout(Duration::from_secs(30)));
+    pool.batch_execute(
+        "CREATE TABLE log (n int8 PRIMARY KEY);
+         CREATE FUNCTION logged_div(n int8, d int8) RETURNS int8 LANGUAGE sql AS
+           $$ INSERT INTO log VALUES (n); SELECT n / d $$;",
+    )
+    .unwrap();
+    let p = pool.pool().clone();
+    let results = common::within(Duration::from_secs(120), move || {
+        let hs: Vec<_> = (0..2_000i64)
+            .map(|n| {
+                let p = p.clone();
+                may::go!(move || {
+                    let d: i64 = if n % 37 == 5 { 0 } else { 1 };
+                    (n, d, p.query_one("SELECT logged_div($1, $2)", &[&n, &d]))
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let mut ok = HashSet::new();
+    for (n, d, r) in results {
+        match (d, r) {
+            (1, Ok(row)) => {
+                assert_eq!(row.get::<_, i64>(0), n);
+                ok.insert(n);
+            }
+            (0, Err(e)) => assert_eq!(
+                e.code().map(|c| c.code().to_owned()),
+                Some("22012".into()),
+                "{e}"
+            ),
+            (d, r) => panic!("n={n} d={d}: {r:?}"),
+        }
+    }
+    assert_eq!(ok.len(), 2_000 - (0..2_000).filter(|n| n % 37 == 5).count());
+    let logged: HashSet<i64> = pool
+        .query("SELECT n FROM log", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        logged, ok,
+        "side effects exactly once per acknowledged call"
+    );
 }

@@ -116,7 +116,11 @@ pub(crate) fn prepare(
 }
 
 /// Submits `msg` (ending in one Sync) and returns the reader for its reply.
-fn send<'a>(client: &'a Client, msg: &[u8], timeout: Option<Duration>) -> Result<Reply<'a>> {
+pub(crate) fn send<'a>(
+    client: &'a Client,
+    msg: &[u8],
+    timeout: Option<Duration>,
+) -> Result<Reply<'a>> {
     let slot = Slot::new();
     let inner = client.inner();
     inner.pipe.submit(msg, std::slice::from_ref(&slot))?;
@@ -140,7 +144,7 @@ fn encode_execute(
 }
 
 /// Encodes Bind (all binary) + Execute for `stmt`, without Sync.
-fn encode_bind_execute(
+pub(crate) fn encode_bind_execute(
     stmt: &Statement,
     params: &[&(dyn ToSql + Sync)],
     buf: &mut BytesMut,
@@ -203,6 +207,11 @@ pub(crate) fn rows_affected(body: &CommandCompleteBody) -> u64 {
         .unwrap_or(0)
 }
 
+/// Whether a CommandComplete tag is `SELECT n`.
+pub(crate) fn is_select_tag(body: &CommandCompleteBody) -> bool {
+    body.tag().is_ok_and(|t| t.starts_with("SELECT "))
+}
+
 /// The result of one statement of a [`Batch`].
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -210,6 +219,8 @@ pub struct Outcome {
     pub rows: Vec<Row>,
     /// Rows affected, from the command tag (INSERT/UPDATE/DELETE/SELECT/COPY...).
     pub rows_affected: u64,
+    /// Whether the command tag was `SELECT n`.
+    pub(crate) select: bool,
 }
 
 /// Reads a Bind/Execute reply to the end of its rows.
@@ -219,7 +230,10 @@ fn collect(reply: &mut Reply<'_>, columns: &Arc<[Column]>) -> Result<Outcome> {
         match reply.next()? {
             Message::BindComplete | Message::CloseComplete | Message::NoData => {}
             Message::DataRow(body) => out.rows.push(Row::new(columns.clone(), body)?),
-            Message::CommandComplete(body) => out.rows_affected = rows_affected(&body),
+            Message::CommandComplete(body) => {
+                out.rows_affected = rows_affected(&body);
+                out.select = is_select_tag(&body);
+            }
             Message::EmptyQueryResponse | Message::PortalSuspended => {}
             Message::ErrorResponse(body) => {
                 // Read through ReadyForQuery so the transaction status is current on return.
@@ -242,7 +256,9 @@ fn run(
     let mut msg = BytesMut::with_capacity(64);
     encode_execute(&stmt, params, &mut msg)?;
     let mut reply = send(client, &msg, timeout)?;
-    collect(&mut reply, stmt.columns_arc())
+    let out = collect(&mut reply, stmt.columns_arc())?;
+    stmt.note_tag(out.select);
+    Ok(out)
 }
 
 /// The only row of `rows`; an error for zero or several.

@@ -1,6 +1,7 @@
 //! Prepared statements, their result columns, and the bounded per-connection cache.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Weak};
 
 use bytes::BytesMut;
@@ -45,6 +46,8 @@ struct StatementInner {
     params: Vec<Type>,
     columns: Arc<[Column]>,
     pipe: Weak<Pipe>,
+    /// What its last run reported: 0 unknown, 1 a `SELECT` tag, 2 anything else.
+    kind: AtomicU8,
 }
 
 impl Drop for StatementInner {
@@ -87,7 +90,20 @@ impl Statement {
             params,
             columns: columns.into(),
             pipe,
+            kind: AtomicU8::new(0),
         }))
+    }
+
+    /// Records the command tag of a completed run (`SELECT n` or something else).
+    pub(crate) fn note_tag(&self, select: bool) {
+        self.0
+            .kind
+            .store(if select { 1 } else { 2 }, Ordering::Relaxed);
+    }
+
+    /// Whether the statement has run and reported a `SELECT` command tag.
+    pub(crate) fn reported_select(&self) -> bool {
+        self.0.kind.load(Ordering::Relaxed) == 1
     }
 
     pub(crate) fn name(&self) -> &str {

@@ -35,6 +35,7 @@ pub struct PoolConfig {
     pub(crate) lazy: bool,
     pub(crate) reset: ResetOnReturn,
     pub(crate) name: String,
+    pub(crate) coalesce_reads: bool,
 }
 
 impl PoolConfig {
@@ -98,6 +99,7 @@ impl PoolBuilder {
                 lazy: false,
                 reset: ResetOnReturn::default(),
                 name: "default".to_owned(),
+                coalesce_reads: true,
             },
             registry: None,
         }
@@ -169,6 +171,17 @@ impl PoolBuilder {
     /// [`ResetOnReturn::Transaction`]).
     pub fn reset_on_return(mut self, reset: ResetOnReturn) -> Self {
         self.config.reset = reset;
+        self
+    }
+
+    /// Coalesce reads (default on): `query`, `query_one` and `query_opt` calls on the pool
+    /// whose statement reported a `SELECT` tag before are sent in groups under one Sync per
+    /// connection, which lets the server answer several times more of them. Callers see the
+    /// same results and errors as without (a failed group is re-run statement by statement),
+    /// but a group answers when its slowest statement is done. Turn it off if single slow
+    /// `SELECT`s must not delay others sharing their connection.
+    pub fn coalesce_reads(mut self, on: bool) -> Self {
+        self.config.coalesce_reads = on;
         self
     }
 

@@ -46,7 +46,9 @@ mod metrics;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::client::{Client, Config, Error, Result, Row, RowStream, ToSql};
+use crate::client::{
+    Client, Config, Error, Result, Row, RowStream, ToSql, at_most_one, exactly_one,
+};
 use crate::executor::LifeExecutor;
 
 pub use config::{PoolBuilder, PoolConfig, ResetOnReturn};
@@ -171,19 +173,32 @@ impl LifeguardPool {
         r
     }
 
-    /// Runs a statement (prepared and cached per connection) and returns its rows.
+    /// Runs a statement (prepared and cached per connection) and returns its rows. Reads may
+    /// be coalesced with other callers' (see [`PoolBuilder::coalesce_reads`]).
     pub fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
-        self.run(sql, |c| c.query(sql, params))
+        self.run(sql, |c| self.read(c, sql, params))
     }
 
     /// Runs a statement that must return exactly one row.
     pub fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
-        self.run(sql, |c| c.query_one(sql, params))
+        self.run(sql, |c| exactly_one(self.read(c, sql, params)?))
     }
 
     /// Runs a statement that returns zero or one row; more than one is an error.
     pub fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
-        self.run(sql, |c| c.query_opt(sql, params))
+        self.run(sql, |c| at_most_one(self.read(c, sql, params)?))
+    }
+
+    fn read(&self, c: &Client, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        if !self.shared().config.coalesce_reads {
+            return c.query(sql, params);
+        }
+        let stmt = c.cached_statement(sql)?;
+        if stmt.reported_select() {
+            c.query_coalesced(stmt, params)
+        } else {
+            c.query(&stmt, params)
+        }
     }
 
     /// Runs a statement and returns the number of rows it affected.
