@@ -613,3 +613,44 @@ fn coalesced_reads_keep_each_callers_result_and_error() {
         "side effects exactly once per acknowledged call"
     );
 }
+
+#[test]
+fn a_statement_timeout_in_a_coalesced_group_fails_only_the_slow_statement() {
+    let pool = pool_with(|b| {
+        b.size(1)
+            .statement_timeout(Some(Duration::from_millis(700)))
+            .acquire_timeout(Duration::from_secs(30))
+    });
+    let sql = "SELECT $1::int4, pg_sleep($2::float8)";
+    pool.query_one(sql, &[&0i32, &0.0f64]).unwrap(); // learn that it is a SELECT
+    let p = pool.pool().clone();
+    let results = common::within(Duration::from_secs(120), move || {
+        let hs: Vec<_> = (0..40i32)
+            .map(|i| {
+                let p = p.clone();
+                may::go!(move || {
+                    let secs = if i == 7 { 5.0f64 } else { 0.0 };
+                    (
+                        i,
+                        p.query_one(sql, &[&i, &secs]).map(|r| r.get::<_, i32>(0)),
+                    )
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let mut ok = 0;
+    for (i, r) in results {
+        match r {
+            Ok(v) => {
+                assert_ne!(i, 7, "the slow statement was not cut off");
+                assert_eq!(v, i);
+                ok += 1;
+            }
+            Err(e) => assert!(e.is_timeout(), "coroutine {i}: {e}"),
+        }
+    }
+    assert!(ok >= 20, "only {ok} of 39 fast statements succeeded");
+}

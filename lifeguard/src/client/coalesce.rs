@@ -15,7 +15,9 @@
 //!   deadlock, a server-side statement timeout) is retried on its own too.
 //!
 //! So a caller sees exactly what it would see without coalescing, except that a group
-//! answers when its slowest member is done.
+//! answers when its slowest member is done, and that a deadline is measured for the group:
+//! when it passes, the statement running then is cancelled and fails with
+//! [`Error::Timeout`], and the rest of the group is run again on its own.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
@@ -228,7 +230,26 @@ impl<'a> Group<'a> {
         let mut out: Vec<Vec<Row>> = Vec::with_capacity(self.columns.len());
         let mut current = Vec::new();
         loop {
-            let msg = self.reply.next().map_err(GroupError::Connection)?;
+            let msg = match self.reply.next() {
+                Ok(m) => m,
+                // The running statement passed the deadline and was cancelled: it is the
+                // one that failed; the others are run again.
+                Err(
+                    error @ Error::Timeout {
+                        cancelled: true, ..
+                    },
+                ) => {
+                    self.reply.finish().ok();
+                    if self.reply.is_finished() {
+                        return Err(GroupError::Statement {
+                            index: out.len(),
+                            error,
+                        });
+                    }
+                    return Err(GroupError::Connection(error));
+                }
+                Err(e) => return Err(GroupError::Connection(e)),
+            };
             match msg {
                 Message::BindComplete | Message::CloseComplete | Message::NoData => {}
                 Message::DataRow(body) => {
