@@ -8,7 +8,7 @@
 //!    through exclusive guards (acquire, query, release);
 //! 3. `pgbench -M prepared` with the same lookup and the same number of clients, plain and in
 //!    pipeline mode (64 statements a flight);
-//! 4. memory per idle connection and per coroutine waiting in `acquire`.
+//! 4. memory per idle connection and per coroutine waiting in `acquire` (measured first).
 //!
 //! ```text
 //! cargo run --release --example bench_pool -- [seconds-per-run] [repeats]
@@ -48,6 +48,15 @@ fn main() -> Result<(), BoxError> {
     println!(
         "server: PostgreSQL on 127.0.0.1:{}; {secs} s per run, median of {repeats}; {CALLERS} callers",
         server.port()
+    );
+
+    // Memory first, before other phases grow the allocator's free lists.
+    let (per_conn, per_waiter) = memory(&url)?;
+    println!(
+        "memory: {per_conn:.0} bytes of RSS per idle pooled connection (client side), \
+         {per_waiter:.0} bytes per coroutine waiting in acquire (stacks of {} KiB reserved, \
+         only touched pages count)",
+        0x4000 * 8 / 1024
     );
 
     // 1. Acquire + release.
@@ -140,13 +149,6 @@ fn main() -> Result<(), BoxError> {
         );
     }
 
-    // 4. Memory.
-    let (per_conn, per_waiter) = memory(&url)?;
-    println!();
-    println!(
-        "memory: {per_conn:.0} bytes per idle pooled connection (client side), {per_waiter:.0} bytes per coroutine waiting in acquire (stack {} KiB each)",
-        0x4000 * 8 / 1024
-    );
     Ok(())
 }
 
