@@ -5,7 +5,7 @@
 //! answers `GET /metrics` with the pool's registry in the text exposition format.
 //!
 //! ```text
-//! cargo run --example pool_metrics -- [seconds] [port]
+//! cargo run --example pool_metrics -- [seconds] [port]      # port 0: any free port
 //! curl -s localhost:9187/metrics | grep ^lifeguard_     # while it runs
 //! ```
 //! With `DATABASE_URL` set it uses that database (it creates and drops a table
@@ -52,6 +52,7 @@ fn main() -> Result<(), BoxError> {
 
     // The HTTP endpoint.
     let listener = TcpListener::bind(("127.0.0.1", port))?;
+    let port = listener.local_addr()?.port(); // port 0 picks a free one
     let registry = pool.registry().clone();
     may::go!(move || {
         for stream in listener.incoming() {

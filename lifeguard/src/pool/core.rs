@@ -368,7 +368,8 @@ impl Shared {
         let idle_for = self
             .now_ms()
             .saturating_sub(self.slots[idx].last_used.load(Ordering::Relaxed));
-        if idle_for < VALIDATE_AFTER_IDLE_MS && !client.unread_input() {
+        // Returned within the last millisecond: nothing to look at (and no syscall).
+        if idle_for < 1 || (idle_for < VALIDATE_AFTER_IDLE_MS && !client.unread_input()) {
             return true;
         }
         let limit = remaining(deadline).unwrap_or(Duration::from_millis(1));
