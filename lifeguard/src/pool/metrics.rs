@@ -137,8 +137,13 @@ impl Metrics {
     pub(crate) fn observe<T>(&self, elapsed: Duration, result: &Result<T>) {
         self.query.observe(elapsed.as_secs_f64());
         if let Err(e) = result {
-            self.errors.with_label_values(&[&e.class()]).inc();
+            self.count_error(e);
         }
+    }
+
+    /// Counts a failure that happened before any statement was sent (no connection).
+    pub(crate) fn count_error(&self, e: &Error) {
+        self.errors.with_label_values(&[&e.class()]).inc();
     }
 }
 

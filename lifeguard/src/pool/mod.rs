@@ -155,9 +155,7 @@ impl LifeguardPool {
         let lease = match lease {
             Ok(l) => l,
             Err(e) => {
-                shared
-                    .metrics
-                    .observe(Duration::ZERO, &Err::<(), _>(e.clone()));
+                shared.metrics.count_error(&e);
                 return Err(e);
             }
         };
@@ -249,9 +247,7 @@ impl LifeguardPool {
         match shared.acquire(Instant::now() + timeout) {
             Ok((idx, client)) => Ok(PoolConnection::new(shared.clone(), idx, client)),
             Err(e) => {
-                shared
-                    .metrics
-                    .observe(Duration::ZERO, &Err::<(), _>(e.clone()));
+                shared.metrics.count_error(&e);
                 Err(e)
             }
         }
