@@ -17,13 +17,16 @@
 //! `DATABASE_URL` is not used: pgbench needs the server's host and port, so the benchmark
 //! always starts its own server.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use lifeguard::client::{self, Client};
 use lifeguard::testkit::PgServer;
+
+#[path = "support/pgbench.rs"]
+mod pgbench;
+use pgbench::{median, run_pgbench};
 
 const SQL: &str = "SELECT $1::int4 + 1";
 
@@ -110,11 +113,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 /// `conns` connections, each driven by one coroutine in a closed loop.
 fn lifeguard_connections(url: &str, conns: usize, run_for: Duration) -> Result<f64, client::Error> {
     let clients = (0..conns)
@@ -183,41 +181,4 @@ fn drive(
         h.join().expect("benchmark coroutine panicked")?;
     }
     Ok(done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
-}
-
-fn run_pgbench(
-    pgbench: &std::path::Path,
-    port: u16,
-    clients: usize,
-    script: &std::path::Path,
-    secs: f64,
-) -> Result<f64, String> {
-    let out = Command::new(pgbench)
-        .args(["-n", "-M", "prepared", "-h", "127.0.0.1", "-U", "postgres"])
-        .arg("-p")
-        .arg(port.to_string())
-        .arg("-c")
-        .arg(clients.to_string())
-        .arg("-j")
-        .arg(clients.min(2).to_string())
-        .arg("-T")
-        .arg(format!("{}", secs.ceil() as u64))
-        .arg("-f")
-        .arg(script)
-        .arg("postgres")
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", pgbench.display()))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        return Err(format!(
-            "pgbench failed: {}{}",
-            text,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    text.lines()
-        .find_map(|l| l.strip_prefix("tps = "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| format!("no tps line in pgbench output: {text}"))
 }

@@ -14,7 +14,6 @@
 //! cargo run --release --example bench_pool -- [seconds-per-run] [repeats]
 //! ```
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -22,6 +21,10 @@ use std::time::{Duration, Instant};
 use lifeguard::client;
 use lifeguard::pool::LifeguardPool;
 use lifeguard::testkit::PgServer;
+
+#[path = "support/pgbench.rs"]
+mod pgbench;
+use pgbench::{median, run_pgbench};
 
 const LOOKUP: &str = "SELECT id, name FROM users WHERE id = $1";
 const ROWS: i32 = 10_000;
@@ -152,11 +155,6 @@ fn main() -> Result<(), BoxError> {
     Ok(())
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 fn on_coroutine<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     may::go!(f).join().expect("benchmark coroutine panicked")
 }
@@ -263,40 +261,4 @@ fn memory(url: &str) -> Result<(f64, f64), BoxError> {
         h.join().expect("waiter panicked")?;
     }
     Ok((per_conn, per_waiter))
-}
-
-fn run_pgbench(
-    pgbench: &std::path::Path,
-    port: u16,
-    clients: usize,
-    script: &std::path::Path,
-    secs: f64,
-) -> Result<f64, BoxError> {
-    let out = Command::new(pgbench)
-        .args(["-n", "-M", "prepared", "-h", "127.0.0.1", "-U", "postgres"])
-        .arg("-p")
-        .arg(port.to_string())
-        .arg("-c")
-        .arg(clients.to_string())
-        .arg("-j")
-        .arg(clients.min(2).to_string())
-        .arg("-T")
-        .arg(format!("{}", secs.ceil() as u64))
-        .arg("-f")
-        .arg(script)
-        .arg("postgres")
-        .output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        return Err(format!(
-            "pgbench failed: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
-    }
-    text.lines()
-        .find_map(|l| l.strip_prefix("tps = "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| format!("no tps line in pgbench output: {text}").into())
 }

@@ -28,7 +28,7 @@ use postgres_protocol::message::frontend;
 
 use super::error::{Error, Result, SqlState};
 use super::pipeline::{Reply, error_from_body};
-use super::query::{encode_bind_execute, is_select_tag, rows_affected, send};
+use super::query::{encode_bind_execute, is_select_tag, send};
 use super::row::Row;
 use super::{Client, Inner, Statement, ToSql};
 
@@ -226,6 +226,17 @@ impl<'a> Group<'a> {
         })
     }
 
+    /// Statement `index` failed: read through ReadyForQuery (so the connection is ready for
+    /// the next group) and say whose failure it was, or that the connection broke meanwhile.
+    fn failed_at(&mut self, index: usize, error: Error) -> GroupError {
+        self.reply.finish().ok();
+        if self.reply.is_finished() {
+            GroupError::Statement { index, error }
+        } else {
+            GroupError::Connection(error)
+        }
+    }
+
     fn wait(mut self) -> std::result::Result<Vec<Vec<Row>>, GroupError> {
         let mut out: Vec<Vec<Row>> = Vec::with_capacity(self.columns.len());
         let mut current = Vec::new();
@@ -238,16 +249,7 @@ impl<'a> Group<'a> {
                     error @ Error::Timeout {
                         cancelled: true, ..
                     },
-                ) => {
-                    self.reply.finish().ok();
-                    if self.reply.is_finished() {
-                        return Err(GroupError::Statement {
-                            index: out.len(),
-                            error,
-                        });
-                    }
-                    return Err(GroupError::Connection(error));
-                }
+                ) => return Err(self.failed_at(out.len(), error)),
                 Err(e) => return Err(GroupError::Connection(e)),
             };
             match msg {
@@ -259,7 +261,6 @@ impl<'a> Group<'a> {
                     current.push(Row::new(cols.clone(), body).map_err(GroupError::Connection)?);
                 }
                 Message::CommandComplete(body) => {
-                    let _ = rows_affected(&body);
                     if let Some(s) = self.stmts.get(out.len()) {
                         s.note_tag(is_select_tag(&body));
                     }
@@ -270,15 +271,7 @@ impl<'a> Group<'a> {
                 }
                 Message::ErrorResponse(body) => {
                     let error = Error::db(error_from_body(&body).map_err(GroupError::Connection)?);
-                    // Read through ReadyForQuery so the connection is ready for the next group.
-                    self.reply.finish().ok();
-                    if self.reply.is_finished() {
-                        return Err(GroupError::Statement {
-                            index: out.len(),
-                            error,
-                        });
-                    }
-                    return Err(GroupError::Connection(error));
+                    return Err(self.failed_at(out.len(), error));
                 }
                 Message::ReadyForQuery(_) => break,
                 _ => {
