@@ -371,6 +371,11 @@ fn metrics_are_exposed_in_text_format() {
         .build()
         .unwrap_err();
     assert!(e.to_string().contains("different names"), "{e}");
+    assert!(
+        lifeguard::pool::render_metrics(&registry)
+            .contains("lifeguard_pool_size{pool=\"orders\"} 2"),
+        "the refused pool left the first pool's metrics alone"
+    );
     // ...and dropping a pool removes its metrics.
     drop(pool);
     assert!(!lifeguard::pool::render_metrics(&registry).contains("orders"));
@@ -653,4 +658,38 @@ fn a_statement_timeout_in_a_coalesced_group_fails_only_the_slow_statement() {
         }
     }
     assert!(ok >= 20, "only {ok} of 39 fast statements succeeded");
+}
+
+#[test]
+fn a_begin_sent_as_a_single_statement_loses_no_other_write() {
+    // `BEGIN` belongs in pool.begin(); sent as a single statement it would leave a shared
+    // connection inside a transaction. The pool takes the connection out of shared use and
+    // commits what ran in it (those callers were told their writes succeeded).
+    let pool = pool_with(|b| b.size(1).coalesce_reads(false));
+    pool.batch_execute("CREATE TABLE items (id int8 PRIMARY KEY)")
+        .unwrap();
+    pool.batch_execute("BEGIN").unwrap();
+    for id in 0..20 {
+        add(&*pool, id).unwrap();
+    }
+    let admin = pool.database().connect().unwrap();
+    wait_until(|| {
+        let (n,): (i64,) = admin
+            .query_one_as("SELECT count(*) FROM items", &[])
+            .unwrap();
+        n == 20
+    });
+    let g = pool.acquire().unwrap();
+    assert_eq!(g.transaction_status(), TransactionStatus::Idle);
+}
+
+#[test]
+fn a_guards_statement_timeout_does_not_outlive_it() {
+    let pool = pool_with(|b| b.size(1));
+    {
+        let g = pool.acquire().unwrap();
+        g.set_statement_timeout(Some(Duration::from_millis(1)));
+    }
+    pool.query("SELECT pg_sleep(0.05)", &[])
+        .expect("the guard's 1 ms deadline was reset on return");
 }

@@ -250,6 +250,8 @@ impl<'a> Group<'a> {
                         cancelled: true, ..
                     },
                 ) => return Err(self.failed_at(out.len(), error)),
+                // After a cancel, the reply reports a statement's own error this way.
+                Err(error @ Error::Db(_)) => return Err(self.failed_at(out.len(), error)),
                 Err(e) => return Err(GroupError::Connection(e)),
             };
             match msg {

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use may::sync::Blocker;
 
-use crate::client::{Client, Error, Result};
+use crate::client::{Client, Error, Result, TransactionStatus};
+
+use super::maintenance::CHECK_TIMEOUT;
 
 use super::config::PoolConfig;
 use super::metrics::Metrics;
@@ -32,6 +34,58 @@ const NOT_GRANTED: usize = usize::MAX;
 
 /// Idle time after which a connection is validated before an exclusive guard gets it.
 const VALIDATE_AFTER_IDLE_MS: u64 = 500;
+/// Shortest deadline given to a validation, however little of the caller's is left.
+const MIN_VALIDATION_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// The outcome of validating a connection.
+enum Check {
+    Fine,
+    Broken,
+    /// It did not answer in time: not proven broken, not lent out either.
+    Unsure,
+}
+
+/// A slot taken for a guard that is not built yet: discarded if dropped armed.
+struct Claim<'a> {
+    shared: &'a Shared,
+    idx: usize,
+    armed: bool,
+}
+
+impl Claim<'_> {
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.shared.discard(self.idx);
+        }
+    }
+}
+
+/// Ends a transaction a shared statement left open on `client` (a `BEGIN` sent through
+/// the pool): committed if it is healthy, because statements of other callers that ran
+/// inside it were told they succeeded; rolled back if it failed (they were told they
+/// failed). `false` if the connection cannot be made idle.
+pub(crate) fn settle_transaction(client: &Client) -> bool {
+    let sql = match client.transaction_status() {
+        TransactionStatus::Idle => return true,
+        TransactionStatus::InTransaction => "COMMIT",
+        TransactionStatus::Failed => "ROLLBACK",
+    };
+    tracing::warn!(
+        "a statement run through the pool left a transaction open; ending it with {sql} \
+         (use pool.begin() or pool.transaction() for transactions)"
+    );
+    client
+        .with_timeout(CHECK_TIMEOUT)
+        .batch_execute(sql)
+        .is_ok()
+        && client.transaction_status() == TransactionStatus::Idle
+}
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -73,7 +127,7 @@ impl Slot {
         lock(&self.conn).as_ref().is_none_or(Client::is_closed)
     }
 
-    fn handle(&self) -> Option<Client> {
+    pub(crate) fn handle(&self) -> Option<Client> {
         lock(&self.conn).as_ref().map(Client::handle)
     }
 }
@@ -141,7 +195,7 @@ pub(crate) struct Shared {
 /// A shared connection lent for one statement.
 pub(crate) struct Lease<'a> {
     shared: &'a Shared,
-    idx: usize,
+    pub(crate) idx: usize,
     pub(crate) client: Client,
 }
 
@@ -149,6 +203,13 @@ impl Drop for Lease<'_> {
     fn drop(&mut self) {
         self.shared.done_with(self.idx);
     }
+}
+
+/// `now + d`, or a time so far ahead it never comes when `d` is too large to add.
+pub(crate) fn after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 /// The time left until `deadline`; `None` once less than a millisecond is left (`may`'s
@@ -347,14 +408,30 @@ impl Shared {
             let idx = self.wait_for_slot(start, deadline)?;
             // Let shared requests already on the connection finish first.
             self.drain(idx, start, deadline)?;
-            match self.slots[idx].handle() {
-                Some(client) if !client.is_closed() && self.validate(idx, &client, deadline) => {
+            // From here until the guard exists, a panic or a cancelled coroutine must not
+            // leave the slot claimed forever.
+            let claim = Claim {
+                shared: self,
+                idx,
+                armed: true,
+            };
+            let Some(client) = self.slots[idx].handle().filter(|c| !c.is_closed()) else {
+                continue; // the claim's drop discards the slot
+            };
+            if !settle_transaction(&client) {
+                continue;
+            }
+            match self.validate(idx, &client, deadline) {
+                Check::Fine => {
+                    claim.disarm();
                     self.metrics.wait.observe(start.elapsed().as_secs_f64());
                     return Ok((idx, client));
                 }
-                other => {
-                    drop(other);
-                    self.discard(idx);
+                Check::Broken => continue,
+                Check::Unsure => {
+                    claim.disarm();
+                    drop(client);
+                    self.make_available(idx);
                 }
             }
         }
@@ -364,21 +441,27 @@ impl Shared {
     /// sent something unasked (typically the error it sends before closing), is checked with
     /// an empty query before it is lent out, so a guard is not handed a connection the server
     /// closed while nobody was looking (HikariCP validates after 500 ms idle).
-    fn validate(&self, idx: usize, client: &Client, deadline: Instant) -> bool {
+    fn validate(&self, idx: usize, client: &Client, deadline: Instant) -> Check {
         let idle_for = self
             .now_ms()
             .saturating_sub(self.slots[idx].last_used.load(Ordering::Relaxed));
         // Returned within the last millisecond: nothing to look at (and no syscall).
         if idle_for < 1 || (idle_for < VALIDATE_AFTER_IDLE_MS && !client.unread_input()) {
-            return true;
+            return Check::Fine;
         }
-        let limit = remaining(deadline).unwrap_or(Duration::from_millis(1));
+        let limit = remaining(deadline)
+            .unwrap_or_default()
+            .clamp(MIN_VALIDATION_TIMEOUT, CHECK_TIMEOUT);
         match client.with_timeout(limit).batch_execute("") {
-            Ok(()) => true,
+            Ok(()) => Check::Fine,
+            Err(e) if e.is_connectivity() => {
+                tracing::warn!(slot = idx, error = %e, "idle pooled connection is broken");
+                self.wake_maintenance(true);
+                Check::Broken
+            }
             Err(e) => {
-                tracing::warn!(slot = idx, error = %e, "idle pooled connection failed validation");
-                self.wake_maintenance(e.is_connectivity());
-                false
+                tracing::debug!(slot = idx, error = %e, "validation did not finish in time");
+                Check::Unsure
             }
         }
     }
@@ -481,6 +564,8 @@ impl Shared {
     pub(crate) fn make_available(&self, idx: usize) {
         let s = &self.slots[idx];
         let retire = lock(&s.expires_at).is_some_and(|t| Instant::now() >= t);
+        // Before the hand-over, so the next holder sees how long the connection was idle.
+        s.last_used.store(self.now_ms(), Ordering::Relaxed);
         let old = {
             let mut q = lock(&self.queue);
             if self.closed.load(Ordering::SeqCst) {
@@ -501,7 +586,6 @@ impl Shared {
                 None
             }
         };
-        s.last_used.store(self.now_ms(), Ordering::Relaxed);
         drop(old);
         if retire {
             self.wake_maintenance(false);
@@ -570,22 +654,62 @@ impl Shared {
         }
     }
 
-    /// Installs a freshly opened connection in a `DOWN` slot and makes it available.
+    /// Installs a freshly opened connection in a `DOWN` slot and makes it available. A slot
+    /// that is not `DOWN` any more keeps its connection and the new one is closed.
     pub(crate) fn install(&self, idx: usize, client: Client) {
         let s = &self.slots[idx];
         let expires = self.config.max_lifetime.map(|l| {
             let jitter = l.mul_f64(0.1 * self.random());
-            Instant::now() + (l - jitter)
+            after(l - jitter)
         });
-        *lock(&s.expires_at) = expires;
-        *lock(&s.conn) = Some(client);
+        let surplus = {
+            let _q = lock(&self.queue);
+            if s.state.load(Ordering::SeqCst) != DOWN {
+                Some(client)
+            } else {
+                *lock(&s.expires_at) = expires;
+                *lock(&s.conn) = Some(client);
+                s.state.store(EXCLUSIVE, Ordering::SeqCst);
+                None
+            }
+        };
+        if surplus.is_some() {
+            drop(surplus);
+            return;
+        }
         s.attempts.store(0, Ordering::Relaxed);
         *lock(&self.last_error) = None;
+        self.make_available(idx);
+    }
+
+    /// A shared statement on slot `idx` left its connection inside a transaction: take the
+    /// slot out of shared use, and once the statements already on it have finished, end the
+    /// transaction (see [`settle_transaction`]) and share it again.
+    pub(crate) fn quarantine(self: &Arc<Self>, idx: usize) {
         {
             let _q = lock(&self.queue);
-            s.state.store(EXCLUSIVE, Ordering::SeqCst);
+            if self.slots[idx].state.load(Ordering::SeqCst) != 0 {
+                return; // an acquirer or maintenance has it, and settles it first
+            }
+            self.slots[idx].state.store(EXCLUSIVE, Ordering::SeqCst);
         }
-        self.make_available(idx);
+        let pool = self.clone();
+        let started = super::maintenance::spawn("lifeguard-pool-settle", move || {
+            let start = Instant::now();
+            if pool.drain(idx, start, after(CHECK_TIMEOUT)).is_err() {
+                return; // drain gave the slot back; the next taker settles it
+            }
+            match pool.slots[idx].handle() {
+                Some(c) if settle_transaction(&c) => {
+                    drop(c);
+                    pool.make_available(idx);
+                }
+                _ => pool.discard(idx),
+            }
+        });
+        if started.is_err() {
+            self.make_available(idx);
+        }
     }
 
     /// Stops the pool: waiters fail with [`Error::PoolClosed`], idle connections close now

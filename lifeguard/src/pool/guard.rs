@@ -1,11 +1,12 @@
 //! Exclusive guards: a connection lent to one caller, and a transaction that owns one.
 
-use std::ops::{Deref, DerefMut};
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::client::{
-    Client, Result, Row, ToSql, Transaction, TransactionStatus, at_most_one, exactly_one,
+    Client, CopyIn, CopyOut, Result, Row, ToSql, Transaction, TransactionBuilder,
+    TransactionStatus, at_most_one, exactly_one,
 };
 use crate::executor::LifeExecutor;
 
@@ -18,14 +19,16 @@ const SESSION_RESET: &str = "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLIS
      SELECT pg_catalog.pg_advisory_unlock_all(); CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES";
 
 /// A connection held exclusively, from [`LifeguardPool::acquire`](super::LifeguardPool::acquire).
-/// It dereferences to [`Client`], so everything a client does works on it, including
-/// `transaction()`, `copy_in()` and `listen()`.
+/// It dereferences to [`Client`], so everything a client does works on it (`query`,
+/// `listen`, `notifications` ...); what needs the connection alone (`transaction`,
+/// `build_transaction`, `copy_in`, `copy_out`) is on the guard itself.
 ///
 /// Dropping it gives the connection back. If it comes back inside a transaction (open or
 /// failed) or with replies still outstanding, the pool rolls it back before anyone else gets
-/// it, and closes it if that fails. What else is reset depends on
-/// [`ResetOnReturn`]: by default nothing (session `SET`s, `LISTEN`, temporary tables and
-/// session advisory locks stay); with [`ResetOnReturn::Session`] the session is reset.
+/// it, and closes it if that fails. A statement deadline set on it is put back to the
+/// pool's. What else is reset depends on [`ResetOnReturn`]: by default nothing (session
+/// `SET`s, `LISTEN`, temporary tables and session advisory locks stay); with
+/// [`ResetOnReturn::Session`] the session is reset.
 pub struct PoolConnection {
     shared: Arc<Shared>,
     idx: usize,
@@ -77,9 +80,29 @@ impl Deref for PoolConnection {
     }
 }
 
-impl DerefMut for PoolConnection {
-    fn deref_mut(&mut self) -> &mut Client {
+impl PoolConnection {
+    fn client_mut(&mut self) -> &mut Client {
         self.client.as_mut().expect("present until drop")
+    }
+
+    /// Starts a transaction on this connection (see [`Client::transaction`]).
+    pub fn transaction(&mut self) -> Result<Transaction<'_>> {
+        self.client_mut().transaction()
+    }
+
+    /// Starts building a transaction with options (see [`Client::build_transaction`]).
+    pub fn build_transaction(&mut self) -> TransactionBuilder<'_> {
+        self.client_mut().build_transaction()
+    }
+
+    /// `COPY ... FROM STDIN` (see [`Client::copy_in`]).
+    pub fn copy_in(&mut self, sql: &str) -> Result<CopyIn<'_>> {
+        self.client_mut().copy_in(sql)
+    }
+
+    /// `COPY ... TO STDOUT` (see [`Client::copy_out`]).
+    pub fn copy_out(&mut self, sql: &str) -> Result<CopyOut<'_>> {
+        self.client_mut().copy_out(sql)
     }
 }
 
@@ -99,6 +122,8 @@ fn give_back(shared: &Arc<Shared>, idx: usize, client: Client) {
         shared.discard(idx);
         return;
     }
+    // A deadline the guard set applies to the connection, not to the guard: restore the pool's.
+    client.set_statement_timeout(shared.config.client.get_statement_timeout());
     let dirty = client.transaction_status() != TransactionStatus::Idle || client.has_pending();
     let reset = shared.config.reset == ResetOnReturn::Session;
     if !dirty && !reset {
@@ -201,7 +226,7 @@ impl PoolTransaction {
     /// Opens a nested transaction as a savepoint named `name` (quoted as an identifier); it
     /// is released on `commit` and rolled back to on `rollback` or drop.
     pub fn savepoint(&mut self, name: &str) -> Result<Transaction<'_>> {
-        Transaction::savepoint_on(&mut self.conn, name, 1)
+        Transaction::savepoint_on(self.conn.client_mut(), name, 1)
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::client::{Client, Error, Result};
 
-use super::core::{DOWN, EXCLUSIVE, RETIRING, Shared, lock};
+use super::core::{DOWN, EXCLUSIVE, RETIRING, Shared, lock, settle_transaction};
 
 /// How often the maintenance coroutine looks at the slots when nothing wakes it.
 const TICK: Duration = Duration::from_millis(100);
@@ -85,6 +85,14 @@ fn maintain(shared: &Arc<Shared>) {
             continue;
         }
         if st & RETIRING != 0 {
+            // Closing aborts a transaction a shared `BEGIN` left open: end it first.
+            if s.outstanding.load(Ordering::SeqCst) == 0
+                && let Some(c) = s.handle()
+                && !settle_transaction(&c)
+            {
+                drop(c);
+                continue;
+            }
             if shared.close_if_retired(idx) {
                 tracing::debug!(slot = idx, "retired a connection past its lifetime");
                 reconnect(shared, idx);
@@ -122,8 +130,8 @@ fn reconnect(shared: &Arc<Shared>, idx: usize) {
                     pool.metrics.reconnects.inc();
                 }
                 tracing::debug!(slot = idx, "pooled connection opened");
-                s.connecting.store(false, Ordering::SeqCst);
                 pool.install(idx, client);
+                s.connecting.store(false, Ordering::SeqCst);
             }
             Err(e) => {
                 let attempts = s.attempts.fetch_add(1, Ordering::SeqCst);
@@ -151,7 +159,11 @@ fn check(shared: &Arc<Shared>, idx: usize) {
     let pool = shared.clone();
     let started = spawn("lifeguard-pool-check", move || {
         match client.with_timeout(CHECK_TIMEOUT).batch_execute("") {
-            Ok(()) => pool.make_available(idx),
+            Ok(()) if settle_transaction(&client) => pool.make_available(idx),
+            Ok(()) => {
+                drop(client);
+                pool.discard(idx);
+            }
             Err(e) => {
                 tracing::warn!(slot = idx, error = %e, "pooled connection failed its health check");
                 drop(client);

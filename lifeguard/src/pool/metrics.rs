@@ -102,9 +102,12 @@ impl Metrics {
             registry,
             gauges,
         };
-        for c in m.collectors() {
+        for (i, c) in m.collectors().into_iter().enumerate() {
             if let Err(e) = m.registry.register(c) {
-                m.unregister();
+                // Remove only what this pool registered: a same-named pool keeps its own.
+                for c in m.collectors().into_iter().take(i) {
+                    let _ = m.registry.unregister(c);
+                }
                 return Err(metric_error(e));
             }
         }

@@ -47,7 +47,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::client::{
-    Client, Config, Error, Result, Row, RowStream, ToSql, at_most_one, exactly_one,
+    Client, Config, Error, Result, Row, RowStream, ToSql, TransactionStatus, at_most_one,
+    exactly_one,
 };
 use crate::executor::LifeExecutor;
 
@@ -140,7 +141,7 @@ impl LifeguardPool {
     }
 
     fn deadline(&self) -> Instant {
-        Instant::now() + self.shared().config.acquire_timeout
+        self::core::after(self.shared().config.acquire_timeout)
     }
 
     /// Runs `f` on a shared connection, with the `lifeguard.query` span and metrics.
@@ -161,6 +162,10 @@ impl LifeguardPool {
         };
         let start = Instant::now();
         let r = f(&lease.client);
+        if lease.client.transaction_status() != TransactionStatus::Idle {
+            // `BEGIN` sent as a single statement: the connection must not stay shared so.
+            shared.quarantine(lease.idx);
+        }
         drop(lease);
         shared.metrics.observe(start.elapsed(), &r);
         if let Err(e) = &r
@@ -244,7 +249,7 @@ impl LifeguardPool {
     pub fn acquire_within(&self, timeout: Duration) -> Result<PoolConnection> {
         let shared = self.shared();
         let _acq = tracing::debug_span!("lifeguard.acquire", exclusive = true).entered();
-        match shared.acquire(Instant::now() + timeout) {
+        match shared.acquire(self::core::after(timeout)) {
             Ok((idx, client)) => Ok(PoolConnection::new(shared.clone(), idx, client)),
             Err(e) => {
                 shared.metrics.count_error(&e);
