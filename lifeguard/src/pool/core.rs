@@ -40,9 +40,8 @@ const MIN_VALIDATION_TIMEOUT: Duration = Duration::from_millis(250);
 /// The outcome of validating a connection.
 enum Check {
     Fine,
+    /// Broken, or too slow to answer an empty query: it is replaced.
     Broken,
-    /// It did not answer in time: not proven broken, not lent out either.
-    Unsure,
 }
 
 /// A slot taken for a guard that is not built yet: discarded if dropped armed.
@@ -67,9 +66,10 @@ impl Drop for Claim<'_> {
 }
 
 /// Ends a transaction a shared statement left open on `client` (a `BEGIN` sent through
-/// the pool): committed if it is healthy, because statements of other callers that ran
-/// inside it were told they succeeded; rolled back if it failed (they were told they
-/// failed). `false` if the connection cannot be made idle.
+/// the pool). A healthy one is committed, because statements of other callers that ran
+/// inside it were told they succeeded. A failed one can only be rolled back: statements
+/// that ran in it before the failure were told they succeeded and are undone, which is why
+/// transactions belong in `pool.begin()`. `false` if the connection did not end up idle.
 pub(crate) fn settle_transaction(client: &Client) -> bool {
     let sql = match client.transaction_status() {
         TransactionStatus::Idle => return true,
@@ -80,11 +80,10 @@ pub(crate) fn settle_transaction(client: &Client) -> bool {
         "a statement run through the pool left a transaction open; ending it with {sql} \
          (use pool.begin() or pool.transaction() for transactions)"
     );
-    client
-        .with_timeout(CHECK_TIMEOUT)
-        .batch_execute(sql)
-        .is_ok()
-        && client.transaction_status() == TransactionStatus::Idle
+    if let Err(e) = client.with_timeout(CHECK_TIMEOUT).batch_execute(sql) {
+        tracing::warn!(error = %e, "ending the transaction failed");
+    }
+    !client.is_closed() && client.transaction_status() == TransactionStatus::Idle
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -402,7 +401,7 @@ impl Shared {
     // ---- exclusive use ----------------------------------------------------------------
 
     /// Takes a connection for exclusive use, waiting in FIFO order until `deadline`.
-    pub(crate) fn acquire(&self, deadline: Instant) -> Result<(usize, Client)> {
+    pub(crate) fn acquire(self: &Arc<Self>, deadline: Instant) -> Result<(usize, Client)> {
         let start = Instant::now();
         loop {
             let idx = self.wait_for_slot(start, deadline)?;
@@ -418,7 +417,10 @@ impl Shared {
             let Some(client) = self.slots[idx].handle().filter(|c| !c.is_closed()) else {
                 continue; // the claim's drop discards the slot
             };
-            if !settle_transaction(&client) {
+            if client.transaction_status() != TransactionStatus::Idle {
+                // Left in a transaction by a shared `BEGIN`: settled on the side, not here.
+                claim.disarm();
+                self.settle_held(idx);
                 continue;
             }
             match self.validate(idx, &client, deadline) {
@@ -428,11 +430,6 @@ impl Shared {
                     return Ok((idx, client));
                 }
                 Check::Broken => continue,
-                Check::Unsure => {
-                    claim.disarm();
-                    drop(client);
-                    self.make_available(idx);
-                }
             }
         }
     }
@@ -460,8 +457,8 @@ impl Shared {
                 Check::Broken
             }
             Err(e) => {
-                tracing::debug!(slot = idx, error = %e, "validation did not finish in time");
-                Check::Unsure
+                tracing::warn!(slot = idx, error = %e, "idle pooled connection did not answer in time");
+                Check::Broken
             }
         }
     }
@@ -683,8 +680,7 @@ impl Shared {
     }
 
     /// A shared statement on slot `idx` left its connection inside a transaction: take the
-    /// slot out of shared use, and once the statements already on it have finished, end the
-    /// transaction (see [`settle_transaction`]) and share it again.
+    /// slot out of shared use and settle it (see [`Shared::settle_held`]).
     pub(crate) fn quarantine(self: &Arc<Self>, idx: usize) {
         {
             let _q = lock(&self.queue);
@@ -693,11 +689,31 @@ impl Shared {
             }
             self.slots[idx].state.store(EXCLUSIVE, Ordering::SeqCst);
         }
+        self.settle_held(idx);
+    }
+
+    /// A retiring slot inside a transaction is settled before it is closed (closing would
+    /// roll back what other callers were told had succeeded).
+    pub(crate) fn settle_retiring(self: &Arc<Self>, idx: usize) {
+        {
+            let _q = lock(&self.queue);
+            if self.slots[idx].state.load(Ordering::SeqCst) != RETIRING {
+                return;
+            }
+            self.slots[idx].state.store(EXCLUSIVE, Ordering::SeqCst);
+        }
+        self.settle_held(idx);
+    }
+
+    /// On a coroutine of its own: waits (without a deadline: nobody waits for this slot)
+    /// until the statements already on exclusively held slot `idx` are done, ends the
+    /// transaction left open on it, and makes it available, or closes it if that fails.
+    fn settle_held(self: &Arc<Self>, idx: usize) {
         let pool = self.clone();
         let started = super::maintenance::spawn("lifeguard-pool-settle", move || {
             let start = Instant::now();
-            if pool.drain(idx, start, after(CHECK_TIMEOUT)).is_err() {
-                return; // drain gave the slot back; the next taker settles it
+            if pool.drain(idx, start, after(Duration::MAX)).is_err() {
+                return; // cannot happen without a deadline; drain gave the slot back
             }
             match pool.slots[idx].handle() {
                 Some(c) if settle_transaction(&c) => {
@@ -707,8 +723,9 @@ impl Shared {
                 _ => pool.discard(idx),
             }
         });
-        if started.is_err() {
-            self.make_available(idx);
+        if let Err(e) = started {
+            tracing::warn!(slot = idx, error = %e, "could not settle a connection; closing it");
+            self.discard(idx);
         }
     }
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::client::{Client, Error, Result};
 
 use super::core::{DOWN, EXCLUSIVE, RETIRING, Shared, lock, settle_transaction};
+use crate::client::TransactionStatus;
 
 /// How often the maintenance coroutine looks at the slots when nothing wakes it.
 const TICK: Duration = Duration::from_millis(100);
@@ -86,11 +87,10 @@ fn maintain(shared: &Arc<Shared>) {
         }
         if st & RETIRING != 0 {
             // Closing aborts a transaction a shared `BEGIN` left open: end it first.
-            if s.outstanding.load(Ordering::SeqCst) == 0
-                && let Some(c) = s.handle()
-                && !settle_transaction(&c)
+            if s.handle()
+                .is_some_and(|c| c.transaction_status() != TransactionStatus::Idle)
             {
-                drop(c);
+                shared.settle_retiring(idx);
                 continue;
             }
             if shared.close_if_retired(idx) {
