@@ -37,6 +37,15 @@ const VALIDATE_AFTER_IDLE_MS: u64 = 500;
 /// Shortest deadline given to a validation, however little of the caller's is left.
 const MIN_VALIDATION_TIMEOUT: Duration = Duration::from_millis(250);
 
+/// How a parked waiter's wait ended.
+enum Wait {
+    /// Handed slot `idx` (exclusive waiters) or woken because a slot became shared.
+    Granted(usize),
+    Closed,
+    /// Gave up at the deadline, with this many callers still waiting.
+    TimedOut(usize),
+}
+
 /// The outcome of validating a connection.
 enum Check {
     Fine,
@@ -292,29 +301,10 @@ impl Shared {
                 }
             };
             let Some(w) = waiter else { continue };
-            loop {
-                if w.granted().is_some() {
-                    break;
-                }
-                if self.closed.load(Ordering::SeqCst) {
-                    return Err(Error::PoolClosed);
-                }
-                match remaining(deadline) {
-                    Some(left) => {
-                        let _ = w.blocker.park(Some(left));
-                    }
-                    None => {
-                        let pending = {
-                            let mut q = lock(&self.queue);
-                            q.shared.retain(|x| !Arc::ptr_eq(x, &w));
-                            q.exclusive.len() + q.shared.len()
-                        };
-                        if w.granted().is_some() {
-                            break;
-                        }
-                        return Err(self.timeout_error(start, pending));
-                    }
-                }
+            match self.park_waiter(&w, false, deadline) {
+                Wait::Granted(_) => {} // a connection became shared: try again
+                Wait::Closed => return Err(Error::PoolClosed),
+                Wait::TimedOut(pending) => return Err(self.timeout_error(start, pending)),
             }
         }
     }
@@ -478,33 +468,44 @@ impl Shared {
             q.exclusive.push_back(w.clone());
             w
         };
+        match self.park_waiter(&w, true, deadline) {
+            Wait::Granted(idx) if self.closed.load(Ordering::SeqCst) => {
+                self.make_available(idx);
+                Err(Error::PoolClosed)
+            }
+            Wait::Granted(idx) => Ok(idx),
+            Wait::Closed => Err(Error::PoolClosed),
+            Wait::TimedOut(pending) => Err(self.timeout_error(start, pending)),
+        }
+    }
+
+    /// Parks `w` until it is granted, the pool closes or `deadline` passes. A waiter that
+    /// gives up leaves its queue under the lock, where grants happen, so none is lost.
+    fn park_waiter(&self, w: &Arc<Waiter>, exclusive: bool, deadline: Instant) -> Wait {
         loop {
             if let Some(idx) = w.granted() {
-                return Ok(idx);
+                return Wait::Granted(idx);
+            }
+            let left = remaining(deadline);
+            if let Some(left) = left
+                && !self.closed.load(Ordering::SeqCst)
+            {
+                let _ = w.blocker.park(Some(left));
+                continue;
+            }
+            let mut q = lock(&self.queue);
+            if let Some(idx) = w.granted() {
+                return Wait::Granted(idx);
+            }
+            if exclusive {
+                q.exclusive.retain(|x| !Arc::ptr_eq(x, w));
+            } else {
+                q.shared.retain(|x| !Arc::ptr_eq(x, w));
             }
             if self.closed.load(Ordering::SeqCst) {
-                lock(&self.queue).exclusive.retain(|x| !Arc::ptr_eq(x, &w));
-                if let Some(idx) = w.granted() {
-                    self.make_available(idx);
-                }
-                return Err(Error::PoolClosed);
+                return Wait::Closed;
             }
-            match remaining(deadline) {
-                Some(left) => {
-                    let _ = w.blocker.park(Some(left));
-                }
-                None => {
-                    let pending = {
-                        let mut q = lock(&self.queue);
-                        if let Some(idx) = w.granted() {
-                            return Ok(idx);
-                        }
-                        q.exclusive.retain(|x| !Arc::ptr_eq(x, &w));
-                        q.exclusive.len() + q.shared.len()
-                    };
-                    return Err(self.timeout_error(start, pending));
-                }
-            }
+            return Wait::TimedOut(q.exclusive.len() + q.shared.len());
         }
     }
 
