@@ -1,9 +1,15 @@
-//! Lifeguard's pure schema layer.
+//! Lifeguard's pure schema layer; none of it performs I/O.
 //!
-//! This crate will hold the `table!` DSL, the schema model and the diff engine; none of it
-//! performs I/O. Today it only carries the SQL identifier quoting shared with the client.
+//! Today: the [`table!`] macro in Diesel 2.x's syntax, with the [`sql_types`] markers and the
+//! run-time [`meta`] data it generates, and SQL identifier quoting. The query builder, the
+//! migration extensions of the DSL, relations, the schema model and the diff engine are not
+//! there yet.
 
 #![warn(missing_docs)]
+
+pub mod meta;
+pub mod sql_types;
+mod table_macro;
 
 /// Quotes `ident` as a PostgreSQL identifier, doubling embedded quotes.
 ///

@@ -8,7 +8,10 @@
 //!   statements, exclusive FIFO guards for transactions, self-healing, Prometheus metrics;
 //! - [`executor`]: [`LifeExecutor`], one trait over the pool, a guard, a client and a
 //!   transaction, and [`FromRow`] mapping rows into tuples and structs;
-//! - [`testkit`]: throwaway PostgreSQL and Redis servers for tests and examples.
+//! - [`testkit`]: throwaway PostgreSQL and Redis servers for tests and examples;
+//! - [`table!`], [`sql_types`], [`meta`]: tables declared in Diesel's syntax, with their
+//!   columns' SQL types and the declaration readable at run time (the query builder is not
+//!   there yet).
 //!
 //! Nothing in the library blocks a `may` worker thread: sockets are `may`'s, waits park the
 //! coroutine, and name resolution runs off-thread.
@@ -27,4 +30,7 @@ pub mod testkit;
 
 pub use client::{Client, Config, Error, Row, connect};
 pub use executor::{FromRow, LifeExecutor};
+/// The schema DSL (from `lifeguard-schema`): `lifeguard::table!` reads Diesel's `table!`
+/// syntax, so a Diesel `schema.rs` works after changing `diesel::` to `lifeguard::`.
+pub use lifeguard_schema::{meta, sql_type, sql_types, table};
 pub use pool::LifeguardPool;

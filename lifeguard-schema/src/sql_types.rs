@@ -1,0 +1,177 @@
+//! SQL type markers for column declarations: `id -> Int4`, `email -> Nullable<Text>`,
+//! `tags -> Array<Text>`. Each marker knows, at compile time, the PostgreSQL type it stands
+//! for ([`SqlType::DESC`]). The names are Diesel's, so a Diesel `schema.rs` reads unchanged.
+
+use std::marker::PhantomData;
+
+/// A PostgreSQL type as a column declares it: the base type's name, whether the column is
+/// nullable, and how many array dimensions wrap the base type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TypeDesc {
+    /// The base type as PostgreSQL names it (`int4`, `text`, `timestamptz`, or a user
+    /// enum's name).
+    pub name: &'static str,
+    /// `Nullable<…>` at the outside.
+    pub nullable: bool,
+    /// `Array<…>` levels around the base type (0 for scalars).
+    pub array_dims: u8,
+}
+
+impl TypeDesc {
+    /// The type as SQL writes it, without nullability: `int4`, `text[]`.
+    pub fn sql(&self) -> String {
+        let mut s = self.name.to_owned();
+        for _ in 0..self.array_dims {
+            s.push_str("[]");
+        }
+        s
+    }
+}
+
+/// A SQL type marker.
+pub trait SqlType {
+    /// What the marker stands for.
+    const DESC: TypeDesc;
+}
+
+macro_rules! base_types {
+    ($($(#[$doc:meta])* $ty:ident => $name:literal,)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+            pub struct $ty;
+
+            impl SqlType for $ty {
+                const DESC: TypeDesc = TypeDesc { name: $name, nullable: false, array_dims: 0 };
+            }
+        )*
+    };
+}
+
+base_types! {
+    /// `boolean`.
+    Bool => "bool",
+    /// `smallint`.
+    Int2 => "int2",
+    /// `integer`.
+    Int4 => "int4",
+    /// `bigint`.
+    Int8 => "int8",
+    /// `real`.
+    Float4 => "float4",
+    /// `double precision`.
+    Float8 => "float8",
+    /// `numeric` (exact decimal).
+    Numeric => "numeric",
+    /// `text`.
+    Text => "text",
+    /// `varchar`; `#[max_length = n]` on the column gives `varchar(n)`.
+    Varchar => "varchar",
+    /// `bytea`.
+    Bytea => "bytea",
+    /// `date`.
+    Date => "date",
+    /// `time` (without time zone).
+    Time => "time",
+    /// `timestamp` (without time zone).
+    Timestamp => "timestamp",
+    /// `timestamptz`.
+    Timestamptz => "timestamptz",
+    /// `interval`.
+    Interval => "interval",
+    /// `uuid`.
+    Uuid => "uuid",
+    /// `json`.
+    Json => "json",
+    /// `jsonb`.
+    Jsonb => "jsonb",
+}
+
+/// Diesel's aliases, so its `schema.rs` files read unchanged.
+pub type SmallInt = Int2;
+/// Alias of [`Int4`].
+pub type Integer = Int4;
+/// Alias of [`Int8`].
+pub type BigInt = Int8;
+/// Alias of [`Float4`].
+pub type Float = Float4;
+/// Alias of [`Float8`].
+pub type Double = Float8;
+/// Alias of [`Numeric`].
+pub type Decimal = Numeric;
+/// Alias of [`Bytea`].
+pub type Binary = Bytea;
+/// Alias of [`Varchar`].
+pub type VarChar = Varchar;
+
+/// A column that may be NULL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Nullable<T>(PhantomData<T>);
+
+impl<T: SqlType> SqlType for Nullable<T> {
+    const DESC: TypeDesc = TypeDesc {
+        nullable: true,
+        ..T::DESC
+    };
+}
+
+/// A PostgreSQL array of `T` (its elements may be NULL, as in every PostgreSQL array).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Array<T>(PhantomData<T>);
+
+impl<T: SqlType> SqlType for Array<T> {
+    const DESC: TypeDesc = TypeDesc {
+        name: T::DESC.name,
+        nullable: false,
+        array_dims: T::DESC.array_dims + 1,
+    };
+}
+
+/// Declares a marker for a PostgreSQL enum (or other user type) by its SQL name.
+///
+/// ```
+/// lifeguard_schema::sql_type!(
+///     /// The `mood` enum.
+///     Mood = "mood"
+/// );
+/// use lifeguard_schema::sql_types::SqlType;
+/// assert_eq!(Mood::DESC.name, "mood");
+/// ```
+#[macro_export]
+macro_rules! sql_type {
+    ($(#[$doc:meta])* $ty:ident = $name:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+        pub struct $ty;
+
+        impl $crate::sql_types::SqlType for $ty {
+            const DESC: $crate::sql_types::TypeDesc = $crate::sql_types::TypeDesc {
+                name: $name,
+                nullable: false,
+                array_dims: 0,
+            };
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrappers_compose() {
+        assert_eq!(Int4::DESC.sql(), "int4");
+        let int4 = Int4::DESC;
+        assert!(!int4.nullable);
+        let t = <Nullable<Array<Text>>>::DESC;
+        assert!(t.nullable);
+        assert_eq!(t.sql(), "text[]");
+        assert_eq!(<Array<Array<Int8>>>::DESC.sql(), "int8[][]");
+        let array = <Array<Nullable<Int4>>>::DESC;
+        assert!(
+            !array.nullable,
+            "an array column is NOT NULL unless wrapped in Nullable"
+        );
+        assert_eq!(<Integer>::DESC, Int4::DESC);
+    }
+}

@@ -1,0 +1,128 @@
+//! `lifeguard::table!` reads a Diesel `schema.rs` (macro paths changed) and exposes each
+//! declaration at run time; the declared types match what PostgreSQL creates.
+
+mod common;
+
+#[allow(dead_code)]
+mod schema {
+    include!("schemas/blog.rs");
+}
+
+use lifeguard::meta::{Column, Table};
+use lifeguard::sql_types::SqlType;
+use schema::{authors, comments, posts, tagging};
+
+#[test]
+fn declarations_are_readable_at_run_time() {
+    let a = authors::table::meta();
+    assert_eq!(
+        (a.schema, a.name, a.rust_name),
+        (None, "authors", "authors")
+    );
+    assert_eq!(a.primary_key, &["id"]);
+    let names: Vec<_> = a.columns.iter().map(|c| c.name).collect();
+    assert_eq!(names, ["id", "name", "email", "mood", "created_at"]);
+    assert_eq!(a.column("name").unwrap().sql_type_text(), "varchar(120)");
+    assert!(a.column("email").unwrap().nullable());
+    assert!(!a.column("id").unwrap().nullable());
+    assert_eq!(a.column("mood").unwrap().sql_type.name, "mood");
+
+    let p = posts::table::meta();
+    assert_eq!(p.schema, Some("blog"));
+    assert_eq!(p.qualified_name(), "\"blog\".\"posts\"");
+    assert_eq!(<posts::kind as Column>::NAME, "type");
+    assert_eq!(p.column("type").unwrap().rust_name, "kind");
+    assert_eq!(p.column("tags").unwrap().sql_type_text(), "text[]");
+    assert_eq!(p.columns.len(), 19);
+
+    let t = tagging::table::meta();
+    assert_eq!(t.name, "post_tags");
+    assert_eq!(t.rust_name, "tagging");
+    assert_eq!(t.primary_key, &["post_id", "tag"]);
+    // No `use` lines: Diesel's default `sql_types::*`; no key given: `id`.
+    assert_eq!(comments::table::meta().primary_key, &["id"]);
+    assert_eq!(<comments::id as Column>::SqlType::DESC.name, "int4");
+
+    // Typed columns and rows.
+    fn table_of<C: Column>(_: C) -> &'static str {
+        C::Table::meta().name
+    }
+    assert_eq!(table_of(posts::author_id), "posts");
+    let (_id, _name, _email, _mood, _at) = authors::all_columns;
+    assert_eq!(<authors::SqlType as RowArity>::N, 5);
+}
+
+trait RowArity {
+    const N: usize;
+}
+impl<A, B, C, D, E> RowArity for (A, B, C, D, E) {
+    const N: usize = 5;
+}
+
+#[test]
+fn declared_types_match_the_server() {
+    // Create the tables from the declarations and compare with what the catalog says.
+    let (_db, client) = common::db();
+    client
+        .batch_execute("CREATE SCHEMA blog; CREATE TYPE mood AS ENUM ('happy', 'sad')")
+        .unwrap();
+    for t in [
+        authors::table::meta(),
+        posts::table::meta(),
+        tagging::table::meta(),
+        comments::table::meta(),
+    ] {
+        let cols: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}{}",
+                    lifeguard_schema::quote_ident(c.name),
+                    c.sql_type_text(),
+                    if c.nullable() { "" } else { " NOT NULL" }
+                )
+            })
+            .collect();
+        let pk: Vec<String> = t
+            .primary_key
+            .iter()
+            .map(|c| lifeguard_schema::quote_ident(c))
+            .collect();
+        client
+            .batch_execute(&format!(
+                "CREATE TABLE {} ({}, PRIMARY KEY ({}))",
+                t.qualified_name(),
+                cols.join(", "),
+                pk.join(", ")
+            ))
+            .unwrap();
+        for c in t.columns {
+            let row = client
+                .query_one(
+                    "SELECT format_type(a.atttypid, a.atttypmod), NOT a.attnotnull
+                       FROM pg_attribute a
+                      WHERE a.attrelid = $1::text::regclass AND a.attname = $2",
+                    &[&t.qualified_name(), &c.name],
+                )
+                .unwrap();
+            let (ty, nullable): (String, bool) = (row.get(0), row.get(1));
+            assert_eq!(nullable, c.nullable(), "{}.{}", t.name, c.name);
+            let expected = match c.sql_type_text().as_str() {
+                "int2" => "smallint".to_owned(),
+                "int4" => "integer".to_owned(),
+                "int8" => "bigint".to_owned(),
+                "float4" => "real".to_owned(),
+                "float8" => "double precision".to_owned(),
+                "bool" => "boolean".to_owned(),
+                "timestamptz" => "timestamp with time zone".to_owned(),
+                "timestamp" => "timestamp without time zone".to_owned(),
+                "time" => "time without time zone".to_owned(),
+                "varchar(120)" => "character varying(120)".to_owned(),
+                "varchar" => "character varying".to_owned(),
+                other => other.to_owned(),
+            };
+            assert_eq!(ty, expected, "{}.{}", t.name, c.name);
+        }
+    }
+}
