@@ -126,3 +126,67 @@ fn declared_types_match_the_server() {
         }
     }
 }
+
+#[allow(dead_code)]
+mod shop_schema {
+    include!("schemas/shop.rs");
+}
+
+#[test]
+fn migration_extensions_are_in_the_metadata() {
+    use lifeguard::meta::{Deferrable, FkAction, Identity};
+    use shop_schema::{customers, order_lines, orders};
+
+    let c = customers::table::meta();
+    assert_eq!(c.renamed_from, Some("clients"));
+    assert_eq!(c.docs, &[" Customers."]);
+    assert_eq!(c.uniques.len(), 1);
+    assert_eq!(c.uniques[0].name, Some("customers_tenant_email_key"));
+    assert_eq!(c.uniques[0].columns, &["tenant_id", "email"]);
+    assert_eq!(c.checks[0].expr, "length(name) > 0");
+    assert_eq!(c.indexes[0].keys, &["lower(email)"]);
+    assert_eq!(c.indexes[0].name, Some("customers_email_lower_idx"));
+    let id = c.column("id").unwrap();
+    assert_eq!(id.identity, Some(Identity::Always));
+    assert_eq!(c.column("name").unwrap().docs, &[" Shown on invoices."]);
+    assert!(c.column("email").unwrap().unique);
+    assert_eq!(c.column("created_at").unwrap().default, Some("now()"));
+    assert_eq!(c.column("remarks").unwrap().renamed_from, Some("notes"));
+
+    let o = orders::table::meta();
+    assert_eq!(o.column("id").unwrap().identity, Some(Identity::ByDefault));
+    assert_eq!(o.column("total").unwrap().check, Some("total >= 0"));
+    assert_eq!(o.column("gross").unwrap().generated, Some("total * qty"));
+    assert_eq!(o.indexes.len(), 3);
+    assert_eq!(o.indexes[0].keys, &["customer_id", "placed_at"]);
+    assert_eq!(o.indexes[0].include, &["total"]);
+    assert_eq!(o.indexes[1].method, Some("gin"));
+    let open = o.indexes[2];
+    assert!(open.unique);
+    assert_eq!(open.predicate, Some("NOT cancelled"));
+    assert_eq!(open.name, Some("orders_open_idx"));
+    let fk = o.foreign_keys[0];
+    assert_eq!(fk.name, Some("orders_customer_fk"));
+    assert_eq!(
+        (fk.columns, fk.ref_table, fk.ref_columns),
+        (&["customer_id"][..], "customers", &["id"][..])
+    );
+    assert_eq!(fk.ref_schema, Some("shop"));
+    assert_eq!(fk.on_delete, FkAction::Cascade);
+    assert_eq!(fk.on_update, FkAction::NoAction);
+    assert_eq!(fk.deferrable, Deferrable::InitiallyDeferred);
+
+    let l = order_lines::table::meta();
+    let r = l.column("order_id").unwrap().references.unwrap();
+    assert_eq!(
+        (r.schema, r.table, r.column),
+        (Some("shop"), "orders", "id")
+    );
+    assert_eq!(
+        (r.on_delete, r.on_update),
+        (FkAction::Cascade, FkAction::Restrict)
+    );
+    let own = l.column("parent_line").unwrap().references.unwrap();
+    assert_eq!((own.table, own.column), ("order_lines", "line"));
+    assert!(l.column("line").unwrap().references.is_none());
+}
