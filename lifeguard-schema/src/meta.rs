@@ -20,6 +20,13 @@ pub trait Column: Copy + Default + 'static {
     const NAME: &'static str;
 }
 
+/// `Self` (the child) joins `Parent` through `ForeignKey`, which references the parent's
+/// primary key; declared with [`joinable!`](crate::joinable).
+pub trait JoinTo<Parent: Table>: Table {
+    /// The child's column holding the parent's key.
+    type ForeignKey: Column<Table = Self>;
+}
+
 /// A declared table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableMeta {

@@ -423,3 +423,34 @@ macro_rules! __lg_table {
         $crate::__lg_table! { @colstruct [$($rest)*] $docs $col }
     };
 }
+
+/// Declares that `child` joins `parent` through `child.fk`, which references the parent's
+/// primary key (Diesel's syntax): `joinable!(posts -> users (author_id));`.
+///
+/// ```
+/// lifeguard_schema::table! { users { id -> Int4, } }
+/// lifeguard_schema::table! { posts { id -> Int4, author_id -> Int4, } }
+/// lifeguard_schema::joinable!(posts -> users (author_id));
+///
+/// use lifeguard_schema::meta::{Column, JoinTo};
+/// fn fk<C: JoinTo<P>, P: lifeguard_schema::meta::Table>() -> &'static str {
+///     <C::ForeignKey as Column>::NAME
+/// }
+/// assert_eq!(fk::<posts::table, users::table>(), "author_id");
+/// ```
+#[macro_export]
+macro_rules! joinable {
+    ($child:ident -> $parent:ident ($fk:ident)) => {
+        impl $crate::meta::JoinTo<$parent::table> for $child::table {
+            type ForeignKey = $child::$fk;
+        }
+    };
+}
+
+/// Accepted for Diesel compatibility, and expands to nothing: Lifeguard does not need a
+/// declaration per pair of tables (which grows with the square of the table count). A
+/// query's columns are checked against the tables the query itself names.
+#[macro_export]
+macro_rules! allow_tables_to_appear_in_same_query {
+    ($($table:ident),* $(,)?) => {};
+}

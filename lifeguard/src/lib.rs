@@ -32,5 +32,7 @@ pub use client::{Client, Config, Error, Row, connect};
 pub use executor::{FromRow, LifeExecutor};
 /// The schema DSL (from `lifeguard-schema`): `lifeguard::table!` reads Diesel's `table!`
 /// syntax, so a Diesel `schema.rs` works after changing `diesel::` to `lifeguard::`.
-pub use lifeguard_schema::{meta, sql_type, sql_types, table};
+pub use lifeguard_schema::{
+    allow_tables_to_appear_in_same_query, joinable, meta, sql_type, sql_types, table,
+};
 pub use pool::LifeguardPool;

@@ -49,6 +49,11 @@ fn declarations_are_readable_at_run_time() {
     }
     assert_eq!(table_of(posts::author_id), "posts");
     let (_id, _name, _email, _mood, _at) = authors::all_columns;
+    fn foreign_key<C: lifeguard::meta::JoinTo<P>, P: Table>() -> &'static str {
+        <C::ForeignKey as Column>::NAME
+    }
+    assert_eq!(foreign_key::<posts::table, authors::table>(), "author_id");
+    assert_eq!(foreign_key::<comments::table, posts::table>(), "post_id");
     assert_eq!(<authors::SqlType as RowArity>::N, 5);
 }
 

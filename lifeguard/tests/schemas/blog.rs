@@ -62,3 +62,8 @@ lifeguard::table! {
         body -> Text,
     }
 }
+
+lifeguard::joinable!(posts -> authors (author_id));
+lifeguard::joinable!(comments -> posts (post_id));
+
+lifeguard::allow_tables_to_appear_in_same_query!(authors, comments, posts, tagging,);
