@@ -1,13 +1,17 @@
 //! Lifeguard's pure schema layer; none of it performs I/O.
 //!
-//! Today: the [`table!`] macro in Diesel 2.x's syntax, with the [`sql_types`] markers and the
-//! run-time [`meta`] data it generates, and SQL identifier quoting. The query builder, the
-//! migration extensions of the DSL, relations, the schema model and the diff engine are not
-//! there yet.
+//! Today: the [`table!`] macro in Diesel 2.x's syntax plus the attributes migrations need,
+//! [`joinable!`], the [`sql_types`] markers, the run-time [`meta`] data the macro generates,
+//! the owned [`model`] built from it, with the `parser` feature the `schema.rs` file parser
+//! that reads the same declarations into the same model, and SQL identifier quoting. The
+//! query builder and the diff engine are not there yet.
 
 #![warn(missing_docs)]
 
 pub mod meta;
+pub mod model;
+#[cfg(feature = "parser")]
+pub mod parser;
 pub mod sql_types;
 mod table_macro;
 

@@ -195,3 +195,75 @@ fn migration_extensions_are_in_the_metadata() {
     assert_eq!((own.table, own.column), ("order_lines", "line"));
     assert!(l.column("line").unwrap().references.is_none());
 }
+
+#[test]
+fn the_file_parser_and_the_compiled_macros_agree() {
+    use lifeguard_schema::model::TableDef;
+    use lifeguard_schema::parser::parse_schema_file;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas");
+    let compiled: Vec<(&str, Vec<TableDef>)> = vec![
+        (
+            "blog.rs",
+            [
+                authors::table::meta(),
+                posts::table::meta(),
+                tagging::table::meta(),
+                comments::table::meta(),
+            ]
+            .into_iter()
+            .map(TableDef::from)
+            .collect(),
+        ),
+        (
+            "shop.rs",
+            [
+                shop_schema::customers::table::meta(),
+                shop_schema::orders::table::meta(),
+                shop_schema::order_lines::table::meta(),
+            ]
+            .into_iter()
+            .map(TableDef::from)
+            .collect(),
+        ),
+    ];
+    // Every schema file in the repository is covered.
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["blog.rs", "shop.rs"]);
+    for (file, tables) in compiled {
+        let parsed = parse_schema_file(&dir.join(file)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed, tables, "{file}");
+    }
+}
+
+#[test]
+fn the_file_parser_points_at_what_it_cannot_read() {
+    use lifeguard_schema::parser::parse_schema;
+    let path = std::path::Path::new("schema.rs");
+    let e = parse_schema(
+        "lifeguard::table! {\n    t (id) {\n        id -> Int4,\n        x -> Strange,\n    }\n}\n",
+        path,
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.column), (4, 14), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("schema.rs:4:14: unknown SQL type `Strange`"),
+        "{e}"
+    );
+
+    let e = parse_schema(
+        "lifeguard::table! {\n    #[unique(id, nope)]\n    t (id) {\n        id -> Int4,\n    }\n}\n",
+        path,
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.column), (2, 18), "{e}");
+    assert!(e.message.contains("no column `nope`"), "{e}");
+
+    let e = parse_schema("lifeguard::table! { t (id) { id Int4 } }", path).unwrap_err();
+    assert_eq!(e.line, 1, "{e}");
+    assert!(e.message.contains("expected `->`"), "{e}");
+}

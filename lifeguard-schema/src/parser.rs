@@ -1,0 +1,607 @@
+//! Reads `table!` declarations from a `schema.rs` file into the [model](crate::model), for
+//! tools that cannot compile the file (the CLI). It understands the same grammar as the
+//! macro, resolves names the same way, and reports anything it cannot read as
+//! `file:line:column: message`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use proc_macro2::Span;
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Ident, Item, LitStr, Meta, Token};
+
+use crate::meta::{Deferrable, FkAction, Identity};
+use crate::model::{ColumnDef, ForeignKeyDef, IndexDef, ReferenceDef, TableDef};
+
+/// Something in a schema file that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Reads every table declared in the file at `path` (including in inline modules).
+pub fn parse_schema_file(path: &Path) -> Result<Vec<TableDef>, ParseError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ParseError {
+        file: path.to_owned(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the file: {e}"),
+    })?;
+    parse_schema(&text, path)
+}
+
+/// Reads every table declared in `text` (`path` names it in errors).
+pub fn parse_schema(text: &str, path: &Path) -> Result<Vec<TableDef>, ParseError> {
+    let err = |e: syn::Error| {
+        let start = e.span().start();
+        ParseError {
+            file: path.to_owned(),
+            line: start.line,
+            column: start.column + 1,
+            message: e.to_string(),
+        }
+    };
+    let file = syn::parse_file(text).map_err(err)?;
+    let mut raw = Vec::new();
+    let mut user_types = HashMap::new();
+    collect(&file.items, &mut raw, &mut user_types).map_err(err)?;
+    resolve(raw, &user_types).map_err(err)
+}
+
+/// A table as written, before names and types are resolved.
+struct RawTable {
+    def: TableDef,
+    types: Vec<syn::Type>,
+    /// Table-level attributes, read once every table is known.
+    attrs: Vec<Attribute>,
+    /// Column attributes that name other tables (`references`), per column index.
+    refs: Vec<(usize, Attribute)>,
+}
+
+fn macro_name(m: &syn::Macro) -> String {
+    m.path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
+fn collect(
+    items: &[Item],
+    out: &mut Vec<RawTable>,
+    types: &mut HashMap<String, String>,
+) -> syn::Result<()> {
+    for item in items {
+        match item {
+            Item::Macro(m) => match macro_name(&m.mac).as_str() {
+                "table" => out.extend(parse_tables.parse2(m.mac.tokens.clone())?),
+                "sql_type" => {
+                    let (ident, name) = parse_sql_type.parse2(m.mac.tokens.clone())?;
+                    types.insert(ident, name);
+                }
+                _ => {}
+            },
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    collect(items, out, types)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn parse_sql_type(input: ParseStream) -> syn::Result<(String, String)> {
+    input.call(Attribute::parse_outer)?;
+    let ident: Ident = input.parse()?;
+    input.parse::<Token![=]>()?;
+    let name: LitStr = input.parse()?;
+    Ok((ident.to_string(), name.value()))
+}
+
+fn parse_tables(input: ParseStream) -> syn::Result<Vec<RawTable>> {
+    while input.peek(Token![use]) {
+        input.parse::<syn::ItemUse>()?;
+    }
+    let mut tables = Vec::new();
+    while !input.is_empty() {
+        tables.push(parse_table(input)?);
+    }
+    Ok(tables)
+}
+
+fn parse_table(input: ParseStream) -> syn::Result<RawTable> {
+    let attrs = input.call(Attribute::parse_outer)?;
+    let first: Ident = input.parse()?;
+    let (schema, name) = if input.peek(Token![.]) {
+        input.parse::<Token![.]>()?;
+        let name: Ident = input.parse()?;
+        (Some(first.to_string()), name)
+    } else {
+        (None, first)
+    };
+    let pk: Vec<Ident> = if input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in input);
+        Punctuated::<Ident, Token![,]>::parse_terminated(&content)?
+            .into_iter()
+            .collect()
+    } else {
+        vec![Ident::new("id", Span::call_site())]
+    };
+    let body;
+    syn::braced!(body in input);
+    let mut columns = Vec::new();
+    let mut types = Vec::new();
+    let mut refs = Vec::new();
+    while !body.is_empty() {
+        let col_attrs = body.call(Attribute::parse_outer)?;
+        let ident = body.call(syn::ext::IdentExt::parse_any)?;
+        body.parse::<Token![->]>()?;
+        let ty: syn::Type = body.parse()?;
+        if !body.is_empty() {
+            body.parse::<Token![,]>()?;
+        }
+        let mut col = column_from_attrs(&ident, &col_attrs)?;
+        for a in col_attrs {
+            if a.path().is_ident("references") {
+                refs.push((columns.len(), a));
+            }
+        }
+        col.rust_name = ident.to_string();
+        columns.push(col);
+        types.push(ty);
+    }
+    let mut def = TableDef {
+        schema,
+        name: name.to_string(),
+        rust_name: name.to_string(),
+        primary_key: Vec::new(),
+        columns,
+        docs: Vec::new(),
+        renamed_from: None,
+        indexes: Vec::new(),
+        uniques: Vec::new(),
+        checks: Vec::new(),
+        foreign_keys: Vec::new(),
+    };
+    for a in &attrs {
+        match a.path().get_ident().map(Ident::to_string).as_deref() {
+            Some("sql_name") => def.name = str_value(a)?,
+            Some("doc") => def.docs.push(str_value(a)?),
+            Some("renamed_from") => def.renamed_from = Some(str_value(a)?),
+            Some("unique" | "check" | "index" | "foreign_key") => {}
+            _ => return Err(syn::Error::new_spanned(a, "unknown table attribute")),
+        }
+    }
+    for k in &pk {
+        let c = sql_column(&def, k)?;
+        def.primary_key.push(c);
+    }
+    Ok(RawTable {
+        def,
+        types,
+        attrs,
+        refs,
+    })
+}
+
+fn str_value(a: &Attribute) -> syn::Result<String> {
+    match &a.meta {
+        Meta::NameValue(nv) => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Ok(s.value()),
+            other => Err(syn::Error::new_spanned(other, "expected a string literal")),
+        },
+        _ => Err(syn::Error::new_spanned(a, "expected `#[name = \"value\"]`")),
+    }
+}
+
+fn column_from_attrs(ident: &Ident, attrs: &[Attribute]) -> syn::Result<ColumnDef> {
+    let mut c = ColumnDef {
+        name: ident.to_string(),
+        rust_name: ident.to_string(),
+        type_name: String::new(),
+        nullable: false,
+        array_dims: 0,
+        max_length: None,
+        docs: Vec::new(),
+        default: None,
+        identity: None,
+        generated: None,
+        unique: false,
+        check: None,
+        references: None,
+        renamed_from: None,
+    };
+    for a in attrs {
+        let key = a
+            .path()
+            .get_ident()
+            .map(Ident::to_string)
+            .unwrap_or_default();
+        match (key.as_str(), &a.meta) {
+            ("sql_name", _) => c.name = str_value(a)?,
+            ("doc", _) => c.docs.push(str_value(a)?),
+            ("default", _) => c.default = Some(str_value(a)?),
+            ("generated", _) => c.generated = Some(str_value(a)?),
+            ("check", _) => c.check = Some(str_value(a)?),
+            ("renamed_from", _) => c.renamed_from = Some(str_value(a)?),
+            ("unique", Meta::Path(_)) => c.unique = true,
+            ("identity", Meta::Path(_)) => c.identity = Some(Identity::ByDefault),
+            ("identity", _) => {
+                c.identity = Some(match str_value(a)?.as_str() {
+                    "always" => Identity::Always,
+                    "by default" => Identity::ByDefault,
+                    _ => {
+                        return Err(syn::Error::new_spanned(
+                            a,
+                            "identity is \"always\" or \"by default\"",
+                        ));
+                    }
+                })
+            }
+            ("max_length", Meta::NameValue(nv)) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(n),
+                    ..
+                }) => c.max_length = Some(n.base10_parse()?),
+                other => return Err(syn::Error::new_spanned(other, "expected an integer")),
+            },
+            ("references", Meta::List(_)) => {}
+            _ => return Err(syn::Error::new_spanned(a, "unknown column attribute")),
+        }
+    }
+    Ok(c)
+}
+
+/// The SQL name of the column whose Rust name is `rust`.
+fn sql_column(t: &TableDef, rust: &Ident) -> syn::Result<String> {
+    t.columns
+        .iter()
+        .find(|c| *rust == c.rust_name)
+        .map(|c| c.name.clone())
+        .ok_or_else(|| {
+            syn::Error::new(
+                rust.span(),
+                format!("table `{}` has no column `{rust}`", t.rust_name),
+            )
+        })
+}
+
+fn resolve(raw: Vec<RawTable>, user: &HashMap<String, String>) -> syn::Result<Vec<TableDef>> {
+    let known: Vec<TableDef> = raw.iter().map(|r| r.def.clone()).collect();
+    let find = |name: &Ident| -> syn::Result<&TableDef> {
+        known
+            .iter()
+            .find(|t| *name == t.rust_name)
+            .ok_or_else(|| syn::Error::new(name.span(), format!("no table `{name}` in this file")))
+    };
+    let mut out = Vec::with_capacity(raw.len());
+    for r in &raw {
+        let mut def = r.def.clone();
+        for (col, ty) in def.columns.iter_mut().zip(&r.types) {
+            resolve_type(ty, col, user)?;
+        }
+        for (i, a) in &r.refs {
+            let reference = a.parse_args_with(|input: ParseStream| {
+                let table: Ident = input.parse()?;
+                let content;
+                syn::parenthesized!(content in input);
+                let column: Ident = content.parse()?;
+                let opts = parse_options(input)?;
+                let target = find(&table)?;
+                Ok(ReferenceDef {
+                    schema: target.schema.clone(),
+                    table: target.name.clone(),
+                    column: sql_column(target, &column)?,
+                    on_delete: opts.on_delete,
+                    on_update: opts.on_update,
+                    deferrable: opts.deferrable,
+                })
+            })?;
+            def.columns[*i].references = Some(reference);
+        }
+        for a in &r.attrs {
+            let key = a
+                .path()
+                .get_ident()
+                .map(Ident::to_string)
+                .unwrap_or_default();
+            match key.as_str() {
+                "unique" => def.uniques.push(a.parse_args_with(|input: ParseStream| {
+                    let name = parse_name_prefix(input)?;
+                    let cols = Punctuated::<Ident, Token![,]>::parse_terminated(input)?;
+                    let cols = cols
+                        .iter()
+                        .map(|c| sql_column(&r.def, c))
+                        .collect::<syn::Result<_>>()?;
+                    Ok((name, cols))
+                })?),
+                "check" => def.checks.push(a.parse_args_with(|input: ParseStream| {
+                    let name = parse_name_prefix(input)?;
+                    let expr: LitStr = input.parse()?;
+                    input.parse::<Option<Token![,]>>()?;
+                    Ok((name, expr.value()))
+                })?),
+                "index" => def
+                    .indexes
+                    .push(a.parse_args_with(|input: ParseStream| parse_index(input, &r.def))?),
+                "foreign_key" => {
+                    def.foreign_keys
+                        .push(a.parse_args_with(|input: ParseStream| {
+                            let content;
+                            syn::parenthesized!(content in input);
+                            let cols = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                            let kw: Ident = input.parse()?;
+                            if kw != "references" {
+                                return Err(syn::Error::new(kw.span(), "expected `references`"));
+                            }
+                            let table: Ident = input.parse()?;
+                            let target = find(&table)?;
+                            let content;
+                            syn::parenthesized!(content in input);
+                            let ref_cols =
+                                Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                            let opts = parse_options(input)?;
+                            Ok(ForeignKeyDef {
+                                name: opts.name,
+                                columns: cols
+                                    .iter()
+                                    .map(|c| sql_column(&r.def, c))
+                                    .collect::<syn::Result<_>>()?,
+                                ref_schema: target.schema.clone(),
+                                ref_table: target.name.clone(),
+                                ref_columns: ref_cols
+                                    .iter()
+                                    .map(|c| sql_column(target, c))
+                                    .collect::<syn::Result<_>>()?,
+                                on_delete: opts.on_delete,
+                                on_update: opts.on_update,
+                                deferrable: opts.deferrable,
+                            })
+                        })?)
+                }
+                _ => {}
+            }
+        }
+        out.push(def);
+    }
+    Ok(out)
+}
+
+/// An optional leading `name = "...",`.
+fn parse_name_prefix(input: ParseStream) -> syn::Result<Option<String>> {
+    if input.peek(Ident) && input.peek2(Token![=]) {
+        let key: Ident = input.parse()?;
+        if key != "name" {
+            return Err(syn::Error::new(key.span(), "expected `name = \"...\"`"));
+        }
+        input.parse::<Token![=]>()?;
+        let v: LitStr = input.parse()?;
+        input.parse::<Token![,]>()?;
+        return Ok(Some(v.value()));
+    }
+    Ok(None)
+}
+
+#[derive(Default)]
+struct Options {
+    name: Option<String>,
+    on_delete: FkAction,
+    on_update: FkAction,
+    deferrable: Deferrable,
+}
+
+/// `, key = value` pairs after a reference.
+fn parse_options(input: ParseStream) -> syn::Result<Options> {
+    let mut o = Options::default();
+    while input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            break;
+        }
+        let key: Ident = input.parse()?;
+        input.parse::<Token![=]>()?;
+        match key.to_string().as_str() {
+            "name" => o.name = Some(input.parse::<LitStr>()?.value()),
+            "on_delete" => o.on_delete = action(&input.parse()?)?,
+            "on_update" => o.on_update = action(&input.parse()?)?,
+            "deferrable" => {
+                let v: Ident = input.parse()?;
+                o.deferrable = match v.to_string().as_str() {
+                    "initially_deferred" => Deferrable::InitiallyDeferred,
+                    "initially_immediate" => Deferrable::InitiallyImmediate,
+                    _ => {
+                        return Err(syn::Error::new(
+                            v.span(),
+                            "expected initially_deferred or initially_immediate",
+                        ));
+                    }
+                };
+            }
+            _ => return Err(syn::Error::new(key.span(), "unknown foreign key option")),
+        }
+    }
+    Ok(o)
+}
+
+fn action(v: &Ident) -> syn::Result<FkAction> {
+    Ok(match v.to_string().as_str() {
+        "no_action" => FkAction::NoAction,
+        "restrict" => FkAction::Restrict,
+        "cascade" => FkAction::Cascade,
+        "set_null" => FkAction::SetNull,
+        "set_default" => FkAction::SetDefault,
+        _ => {
+            return Err(syn::Error::new(
+                v.span(),
+                "expected no_action, restrict, cascade, set_null or set_default",
+            ));
+        }
+    })
+}
+
+fn parse_index(input: ParseStream, table: &TableDef) -> syn::Result<IndexDef> {
+    let mut ix = IndexDef {
+        name: None,
+        keys: Vec::new(),
+        unique: false,
+        method: None,
+        include: Vec::new(),
+        predicate: None,
+    };
+    loop {
+        if input.is_empty() {
+            break;
+        }
+        if input.peek(Token![where]) {
+            input.parse::<Token![where]>()?;
+            input.parse::<Token![=]>()?;
+            ix.predicate = Some(input.parse::<LitStr>()?.value());
+        } else {
+            let key: Ident = input.parse()?;
+            match key.to_string().as_str() {
+                "unique" => ix.unique = true,
+                "on" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    while !content.is_empty() {
+                        if content.peek(LitStr) {
+                            ix.keys.push(content.parse::<LitStr>()?.value());
+                        } else {
+                            ix.keys.push(sql_column(table, &content.parse()?)?);
+                        }
+                        if !content.is_empty() {
+                            content.parse::<Token![,]>()?;
+                        }
+                    }
+                }
+                "include" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    for c in Punctuated::<Ident, Token![,]>::parse_terminated(&content)? {
+                        ix.include.push(sql_column(table, &c)?);
+                    }
+                }
+                "using" => {
+                    input.parse::<Token![=]>()?;
+                    ix.method = Some(input.parse::<LitStr>()?.value());
+                }
+                "name" => {
+                    input.parse::<Token![=]>()?;
+                    ix.name = Some(input.parse::<LitStr>()?.value());
+                }
+                _ => return Err(syn::Error::new(key.span(), "unknown index option")),
+            }
+        }
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+    }
+    Ok(ix)
+}
+
+/// Fills `col`'s type from its declaration (`Nullable<Array<Text>>`, `Mood` ...).
+fn resolve_type(
+    ty: &syn::Type,
+    col: &mut ColumnDef,
+    user: &HashMap<String, String>,
+) -> syn::Result<()> {
+    let syn::Type::Path(p) = ty else {
+        return Err(syn::Error::new_spanned(
+            ty,
+            "expected a SQL type such as `Int4`",
+        ));
+    };
+    let seg = p
+        .path
+        .segments
+        .last()
+        .ok_or_else(|| syn::Error::new_spanned(ty, "empty type"))?;
+    let inner = || -> syn::Result<&syn::Type> {
+        match &seg.arguments {
+            syn::PathArguments::AngleBracketed(a) => match a.args.first() {
+                Some(syn::GenericArgument::Type(t)) => Ok(t),
+                _ => Err(syn::Error::new_spanned(seg, "expected one type argument")),
+            },
+            _ => Err(syn::Error::new_spanned(seg, "expected one type argument")),
+        }
+    };
+    let ident = seg.ident.to_string();
+    match ident.as_str() {
+        "Nullable" => {
+            resolve_type(inner()?, col, user)?;
+            col.nullable = true;
+        }
+        "Array" => {
+            resolve_type(inner()?, col, user)?;
+            col.array_dims += 1;
+            col.nullable = false;
+        }
+        other => {
+            col.type_name = match base_type(other) {
+                Some(n) => n.to_owned(),
+                None => user.get(other).cloned().ok_or_else(|| {
+                    syn::Error::new_spanned(
+                        seg,
+                        format!("unknown SQL type `{other}` (declare it with sql_type!)"),
+                    )
+                })?,
+            };
+        }
+    }
+    Ok(())
+}
+
+/// The PostgreSQL name of a built-in marker (see [`crate::sql_types`]).
+fn base_type(marker: &str) -> Option<&'static str> {
+    Some(match marker {
+        "Bool" => "bool",
+        "Int2" | "SmallInt" => "int2",
+        "Int4" | "Integer" => "int4",
+        "Int8" | "BigInt" => "int8",
+        "Float4" | "Float" => "float4",
+        "Float8" | "Double" => "float8",
+        "Numeric" | "Decimal" => "numeric",
+        "Text" => "text",
+        "Varchar" | "VarChar" => "varchar",
+        "Bytea" | "Binary" => "bytea",
+        "Date" => "date",
+        "Time" => "time",
+        "Timestamp" => "timestamp",
+        "Timestamptz" => "timestamptz",
+        "Interval" => "interval",
+        "Uuid" => "uuid",
+        "Json" => "json",
+        "Jsonb" => "jsonb",
+        _ => return None,
+    })
+}
