@@ -693,3 +693,30 @@ fn a_guards_statement_timeout_does_not_outlive_it() {
     pool.query("SELECT pg_sleep(0.05)", &[])
         .expect("the guard's 1 ms deadline was reset on return");
 }
+
+#[test]
+fn close_fails_waiters_and_later_calls() {
+    let pool = pool_with(|b| b.size(1).acquire_timeout(Duration::from_secs(30)));
+    let held = pool.acquire().unwrap();
+    let p = pool.pool().clone();
+    let waiter = may::go!(move || p.acquire().map(drop));
+    let deadline = Instant::now() + HANG;
+    while pool.status().waiting == 0 {
+        assert!(Instant::now() < deadline, "the waiter never queued");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    pool.close();
+    assert!(pool.is_closed());
+    assert!(matches!(waiter.join().unwrap(), Err(Error::PoolClosed)));
+    assert!(matches!(
+        pool.query("SELECT 1", &[]),
+        Err(Error::PoolClosed)
+    ));
+    assert!(matches!(pool.acquire(), Err(Error::PoolClosed)));
+    assert!(
+        held.query("SELECT 1", &[]).is_ok(),
+        "a held guard keeps working"
+    );
+    drop(held);
+    assert_eq!(pool.status().open, 0);
+}

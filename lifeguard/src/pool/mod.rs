@@ -297,6 +297,20 @@ impl LifeguardPool {
         }
     }
 
+    /// Closes the pool for every handle: waiting and later calls fail with
+    /// [`Error::PoolClosed`], idle connections close now and held ones when their guards are
+    /// dropped. Dropping the last handle does the same.
+    pub fn close(&self) {
+        self.shared().close();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.shared()
+            .closed
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// A snapshot of the pool's connections.
     pub fn status(&self) -> PoolStatus {
         let s = self.shared().status();
