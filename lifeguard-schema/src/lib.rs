@@ -12,8 +12,10 @@ pub mod meta;
 pub mod model;
 #[cfg(feature = "parser")]
 pub mod parser;
+pub mod query;
 pub mod sql_types;
 mod table_macro;
+pub mod values;
 
 /// Quotes `ident` as a PostgreSQL identifier, doubling embedded quotes.
 ///

@@ -5,6 +5,8 @@ use crate::sql_types::{SqlType, TypeDesc};
 
 /// A table declared with [`table!`](crate::table).
 pub trait Table: Copy + Default + 'static {
+    /// The SQL types of a whole row (every column, in declaration order).
+    type SqlType;
     /// The declaration.
     fn meta() -> &'static TableMeta;
 }

@@ -42,6 +42,9 @@ pub struct ColumnDef {
     pub rust_name: String,
     /// Base type name (`int4`, `text`, a user type).
     pub type_name: String,
+    /// The labels, in order, when the base type is an enum declared with
+    /// [`sql_enum!`](crate::sql_enum); empty for every other type.
+    pub enum_labels: Vec<String>,
     /// Nullable.
     pub nullable: bool,
     /// Array dimensions.
@@ -161,6 +164,7 @@ impl From<&ColumnMeta> for ColumnDef {
             name: c.name.to_owned(),
             rust_name: c.rust_name.to_owned(),
             type_name: c.sql_type.name.to_owned(),
+            enum_labels: strings(c.sql_type.enum_labels),
             nullable: c.sql_type.nullable,
             array_dims: c.sql_type.array_dims,
             max_length: c.max_length,

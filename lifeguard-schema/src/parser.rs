@@ -72,6 +72,15 @@ pub fn parse_schema(text: &str, path: &Path) -> Result<Vec<TableDef>, ParseError
     resolve(raw, &user_types).map_err(err)
 }
 
+/// A type declared in the file with `sql_type!` or `sql_enum!`, by its Rust name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct UserType {
+    /// The PostgreSQL name.
+    name: String,
+    /// The labels of an `sql_enum!`, in order; empty for an `sql_type!`.
+    labels: Vec<String>,
+}
+
 /// A table as written, before names and types are resolved.
 struct RawTable {
     def: TableDef,
@@ -93,7 +102,7 @@ fn macro_name(m: &syn::Macro) -> String {
 fn collect(
     items: &[Item],
     out: &mut Vec<RawTable>,
-    types: &mut HashMap<String, String>,
+    types: &mut HashMap<String, UserType>,
 ) -> syn::Result<()> {
     for item in items {
         match item {
@@ -101,7 +110,17 @@ fn collect(
                 "table" => out.extend(parse_tables.parse2(m.mac.tokens.clone())?),
                 "sql_type" => {
                     let (ident, name) = parse_sql_type.parse2(m.mac.tokens.clone())?;
-                    types.insert(ident, name);
+                    types.insert(
+                        ident,
+                        UserType {
+                            name,
+                            labels: Vec::new(),
+                        },
+                    );
+                }
+                "sql_enum" => {
+                    let (ident, ty) = parse_sql_enum.parse2(m.mac.tokens.clone())?;
+                    types.insert(ident, ty);
                 }
                 _ => {}
             },
@@ -122,6 +141,42 @@ fn parse_sql_type(input: ParseStream) -> syn::Result<(String, String)> {
     input.parse::<Token![=]>()?;
     let name: LitStr = input.parse()?;
     Ok((ident.to_string(), name.value()))
+}
+
+/// `#[attrs] vis enum Name = "sql_name" { #[attrs] Variant = "label", ... }`, as
+/// [`sql_enum!`](crate::sql_enum) takes it.
+fn parse_sql_enum(input: ParseStream) -> syn::Result<(String, UserType)> {
+    input.call(Attribute::parse_outer)?;
+    input.parse::<syn::Visibility>()?;
+    input.parse::<Token![enum]>()?;
+    let ident: Ident = input.parse()?;
+    input.parse::<Token![=]>()?;
+    let name: LitStr = input.parse()?;
+    let body;
+    let brace = syn::braced!(body in input);
+    let mut labels = Vec::new();
+    while !body.is_empty() {
+        body.call(Attribute::parse_outer)?;
+        body.parse::<Ident>()?;
+        body.parse::<Token![=]>()?;
+        labels.push(body.parse::<LitStr>()?.value());
+        if !body.is_empty() {
+            body.parse::<Token![,]>()?;
+        }
+    }
+    if labels.is_empty() {
+        return Err(syn::Error::new(
+            brace.span.join(),
+            format!("enum `{ident}` has no variants"),
+        ));
+    }
+    Ok((
+        ident.to_string(),
+        UserType {
+            name: name.value(),
+            labels,
+        },
+    ))
 }
 
 fn parse_tables(input: ParseStream) -> syn::Result<Vec<RawTable>> {
@@ -229,6 +284,7 @@ fn column_from_attrs(ident: &Ident, attrs: &[Attribute]) -> syn::Result<ColumnDe
         name: ident.to_string(),
         rust_name: ident.to_string(),
         type_name: String::new(),
+        enum_labels: Vec::new(),
         nullable: false,
         array_dims: 0,
         max_length: None,
@@ -296,7 +352,7 @@ fn sql_column(t: &TableDef, rust: &Ident) -> syn::Result<String> {
         })
 }
 
-fn resolve(raw: Vec<RawTable>, user: &HashMap<String, String>) -> syn::Result<Vec<TableDef>> {
+fn resolve(raw: Vec<RawTable>, user: &HashMap<String, UserType>) -> syn::Result<Vec<TableDef>> {
     let known: Vec<TableDef> = raw.iter().map(|r| r.def.clone()).collect();
     let find = |name: &Ident| -> syn::Result<&TableDef> {
         known
@@ -533,7 +589,7 @@ fn parse_index(input: ParseStream, table: &TableDef) -> syn::Result<IndexDef> {
 fn resolve_type(
     ty: &syn::Type,
     col: &mut ColumnDef,
-    user: &HashMap<String, String>,
+    user: &HashMap<String, UserType>,
 ) -> syn::Result<()> {
     let syn::Type::Path(p) = ty else {
         return Err(syn::Error::new_spanned(
@@ -566,17 +622,24 @@ fn resolve_type(
             col.array_dims += 1;
             col.nullable = false;
         }
-        other => {
-            col.type_name = match base_type(other) {
-                Some(n) => n.to_owned(),
-                None => user.get(other).cloned().ok_or_else(|| {
+        other => match base_type(other) {
+            Some(n) => {
+                col.type_name = n.to_owned();
+                col.enum_labels = Vec::new();
+            }
+            None => {
+                let t = user.get(other).ok_or_else(|| {
                     syn::Error::new_spanned(
                         seg,
-                        format!("unknown SQL type `{other}` (declare it with sql_type!)"),
+                        format!(
+                            "unknown SQL type `{other}` (declare it with sql_type! or sql_enum!)"
+                        ),
                     )
-                })?,
-            };
-        }
+                })?;
+                col.type_name = t.name.clone();
+                col.enum_labels = t.labels.clone();
+            }
+        },
     }
     Ok(())
 }
@@ -604,4 +667,163 @@ fn base_type(marker: &str) -> Option<&'static str> {
         "Jsonb" => "jsonb",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<TableDef>, ParseError> {
+        parse_schema(text, Path::new("schema.rs"))
+    }
+
+    fn labels(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn sql_enum_gives_the_column_its_name_and_labels() {
+        let tables = parse(
+            r#"
+pub mod sql_types {
+    lifeguard::sql_enum! {
+        /// How a user feels.
+        #[allow(dead_code)]
+        pub enum Mood = "mood" {
+            Happy = "happy",
+            /// Not happy.
+            #[allow(dead_code)]
+            Sad = "sad",
+            SoSo = "so-so",
+        }
+    }
+    lifeguard_schema::sql_enum! {
+        enum Size = "shirt size" { Small = "s", Large = "l" }
+    }
+    sql_enum! {
+        pub(crate) enum Level = "level" { Low = "low" }
+    }
+    lifeguard::sql_type!(Point = "point");
+}
+
+lifeguard::table! {
+    use lifeguard::sql_types::*;
+    use super::sql_types::Mood;
+
+    people (id) {
+        id -> Int4,
+        mood -> Mood,
+        moods -> Nullable<Array<Mood>>,
+        size -> crate::sql_types::Size,
+        level -> Nullable<Level>,
+        at -> Point,
+        name -> Text,
+    }
+}
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cols = &tables[0].columns;
+        let got: Vec<(&str, &str, bool, u8, Vec<String>)> = cols
+            .iter()
+            .map(|c| {
+                (
+                    c.name.as_str(),
+                    c.type_name.as_str(),
+                    c.nullable,
+                    c.array_dims,
+                    c.enum_labels.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("id", "int4", false, 0, labels(&[])),
+                ("mood", "mood", false, 0, labels(&["happy", "sad", "so-so"])),
+                ("moods", "mood", true, 1, labels(&["happy", "sad", "so-so"])),
+                ("size", "shirt size", false, 0, labels(&["s", "l"])),
+                ("level", "level", true, 0, labels(&["low"])),
+                ("at", "point", false, 0, labels(&[])),
+                ("name", "text", false, 0, labels(&[])),
+            ]
+        );
+    }
+
+    #[allow(dead_code)]
+    mod compiled {
+        crate::sql_enum! {
+            pub enum Mood = "mood" { Happy = "happy", Sad = "sad" }
+        }
+        crate::table! {
+            use crate::sql_types::*;
+            use super::Mood;
+            people (id) {
+                id -> Int4,
+                mood -> Mood,
+                moods -> Nullable<Array<Mood>>,
+            }
+        }
+    }
+
+    #[test]
+    fn the_compiled_enum_and_the_parsed_enum_agree() {
+        let parsed = parse(
+            r#"
+lifeguard_schema::sql_enum! {
+    pub enum Mood = "mood" { Happy = "happy", Sad = "sad" }
+}
+lifeguard_schema::table! {
+    use lifeguard_schema::sql_types::*;
+    use super::Mood;
+    people (id) {
+        id -> Int4,
+        mood -> Mood,
+        moods -> Nullable<Array<Mood>>,
+    }
+}
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        use crate::meta::Table;
+        assert_eq!(parsed, [TableDef::from(compiled::people::table::meta())]);
+    }
+
+    #[test]
+    fn a_malformed_sql_enum_is_located() {
+        // A variant without its label.
+        let e = parse(
+            "lifeguard::sql_enum! {\n    pub enum Mood = \"mood\" {\n        Happy = \"happy\",\n        Sad,\n    }\n}\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (4, 12), "{e}");
+        assert!(
+            e.to_string().starts_with("schema.rs:4:12: expected `=`"),
+            "{e}"
+        );
+
+        // A label that is not a string.
+        let e = parse("lifeguard::sql_enum! {\n    enum Mood = \"mood\" { Happy = 1 }\n}\n")
+            .unwrap_err();
+        assert_eq!((e.line, e.column), (2, 34), "{e}");
+        assert!(e.to_string().starts_with("schema.rs:2:34: "), "{e}");
+
+        // No SQL name.
+        let e = parse("sql_enum! { enum Mood { Happy = \"happy\" } }").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 23), "{e}");
+        assert!(e.message.contains("expected `=`"), "{e}");
+
+        // No variants.
+        let e = parse("sql_enum! { enum Mood = \"mood\" {} }").unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+        assert!(e.message.contains("no variants"), "{e}");
+    }
+
+    #[test]
+    fn an_undeclared_enum_is_an_unknown_type() {
+        let e = parse("lifeguard::table! {\n    t (id) {\n        id -> Int4,\n        mood -> Mood,\n    }\n}\n")
+            .unwrap_err();
+        assert_eq!((e.line, e.column), (4, 17), "{e}");
+        assert!(e.message.contains("sql_enum!"), "{e}");
+    }
 }

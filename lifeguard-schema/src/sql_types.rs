@@ -15,6 +15,9 @@ pub struct TypeDesc {
     pub nullable: bool,
     /// `Array<…>` levels around the base type (0 for scalars).
     pub array_dims: u8,
+    /// The labels of a PostgreSQL enum declared with [`sql_enum!`](crate::sql_enum), in
+    /// order; empty for every other type.
+    pub enum_labels: &'static [&'static str],
 }
 
 impl TypeDesc {
@@ -32,6 +35,10 @@ impl TypeDesc {
 pub trait SqlType {
     /// What the marker stands for.
     const DESC: TypeDesc;
+    /// The type without `Nullable` (`Nullable<Int4>` gives `Int4`; `Int4` itself).
+    type NotNull: SqlType;
+    /// The type with `Nullable` (`Int4` gives `Nullable<Int4>`; `Nullable<Int4>` itself).
+    type IntoNullable: SqlType;
 }
 
 macro_rules! base_types {
@@ -42,7 +49,10 @@ macro_rules! base_types {
             pub struct $ty;
 
             impl SqlType for $ty {
-                const DESC: TypeDesc = TypeDesc { name: $name, nullable: false, array_dims: 0 };
+                const DESC: TypeDesc =
+                    TypeDesc { name: $name, nullable: false, array_dims: 0, enum_labels: &[] };
+                type NotNull = Self;
+                type IntoNullable = Nullable<Self>;
             }
         )*
     };
@@ -113,6 +123,8 @@ impl<T: SqlType> SqlType for Nullable<T> {
         nullable: true,
         ..T::DESC
     };
+    type NotNull = T::NotNull;
+    type IntoNullable = Self;
 }
 
 /// A PostgreSQL array of `T` (its elements may be NULL, as in every PostgreSQL array).
@@ -124,7 +136,10 @@ impl<T: SqlType> SqlType for Array<T> {
         name: T::DESC.name,
         nullable: false,
         array_dims: T::DESC.array_dims + 1,
+        enum_labels: T::DESC.enum_labels,
     };
+    type NotNull = Self;
+    type IntoNullable = Nullable<Self>;
 }
 
 /// Declares a marker for a PostgreSQL enum (or other user type) by its SQL name.
@@ -149,7 +164,10 @@ macro_rules! sql_type {
                 name: $name,
                 nullable: false,
                 array_dims: 0,
+                enum_labels: &[],
             };
+            type NotNull = Self;
+            type IntoNullable = $crate::sql_types::Nullable<Self>;
         }
     };
 }

@@ -146,6 +146,7 @@ macro_rules! __lg_table {
                         type SqlType = $ty;
                         const NAME: &'static str = $crate::__lg_table!(@sql_name [$($cattr)*] stringify!($col));
                     }
+                    $crate::__lg_column_expr!($col, $ty);
                 )*
             }
             pub use self::columns::*;
@@ -187,6 +188,7 @@ macro_rules! __lg_table {
             };
 
             impl $crate::meta::Table for table {
+                type SqlType = self::SqlType;
                 fn meta() -> &'static $crate::meta::TableMeta {
                     &META
                 }

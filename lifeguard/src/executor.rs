@@ -116,7 +116,7 @@ impl<E: LifeExecutor + ?Sized> LifeExecutor for &E {
 
 /// Builds a value from a result row.
 ///
-/// Implemented for tuples of up to 12 [`FromSql`](crate::client::FromSql) types (read by
+/// Implemented for tuples of up to 16 [`FromSql`](crate::client::FromSql) types (read by
 /// position) and, through [`from_row!`](crate::from_row), for user structs (read by column
 /// name, so the `SELECT` may list columns in any order).
 pub trait FromRow: Sized {
@@ -157,6 +157,10 @@ tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
 tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
 tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
 tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
 
 /// Implements [`FromRow`] for a struct, reading each field from the column of the same name.
 ///

@@ -10,8 +10,9 @@
 //!   transaction, and [`FromRow`] mapping rows into tuples and structs;
 //! - [`testkit`]: throwaway PostgreSQL and Redis servers for tests and examples;
 //! - [`table!`], [`sql_types`], [`meta`]: tables declared in Diesel's syntax, with their
-//!   columns' SQL types and the declaration readable at run time (the query builder is not
-//!   there yet).
+//!   columns' SQL types and the declaration readable at run time;
+//! - [`query`]: typed, chainable select/insert/update/delete over those tables, checked at
+//!   compile time, every value bound, run through any [`LifeExecutor`].
 //!
 //! Nothing in the library blocks a `may` worker thread: sockets are `may`'s, waits park the
 //! coroutine, and name resolution runs off-thread.
@@ -26,6 +27,7 @@ struct ReadmeDoctests;
 pub mod client;
 pub mod executor;
 pub mod pool;
+pub mod query;
 pub mod testkit;
 
 pub use client::{Client, Config, Error, Row, connect};
@@ -33,6 +35,7 @@ pub use executor::{FromRow, LifeExecutor};
 /// The schema DSL (from `lifeguard-schema`): `lifeguard::table!` reads Diesel's `table!`
 /// syntax, so a Diesel `schema.rs` works after changing `diesel::` to `lifeguard::`.
 pub use lifeguard_schema::{
-    allow_tables_to_appear_in_same_query, joinable, meta, sql_type, sql_types, table,
+    allow_tables_to_appear_in_same_query, joinable, meta, queryable, sql_enum, sql_type,
+    sql_types, table, values,
 };
 pub use pool::LifeguardPool;

@@ -262,7 +262,7 @@ fn run(
 }
 
 /// The only row of `rows`; an error for zero or several.
-pub(crate) fn one(rows: Vec<Row>) -> Result<Row> {
+pub(crate) fn one<T>(rows: Vec<T>) -> Result<T> {
     let n = rows.len();
     let mut it = rows.into_iter();
     match (it.next(), n) {
@@ -275,7 +275,7 @@ pub(crate) fn one(rows: Vec<Row>) -> Result<Row> {
 }
 
 /// The row of `rows` if there is one; an error for several.
-pub(crate) fn opt(rows: Vec<Row>) -> Result<Option<Row>> {
+pub(crate) fn opt<T>(rows: Vec<T>) -> Result<Option<T>> {
     let n = rows.len();
     match n {
         0 => Ok(None),

@@ -19,7 +19,7 @@ const NINF: u16 = 0xF000;
 /// `"Infinity"`), so no precision is lost in either direction.
 ///
 /// ```
-/// use lifeguard::client::Numeric;
+/// use lifeguard_schema::values::Numeric;
 /// let n: Numeric = "-0012.340".parse().unwrap();
 /// assert_eq!(n.as_str(), "-12.340");
 /// assert!("12,5".parse::<Numeric>().is_err());

@@ -1,0 +1,513 @@
+//! The SQL the query builder writes, for every feature, and the values it binds.
+
+use lifeguard_schema::query::dsl::*;
+use lifeguard_schema::query::{SqlQuery, into_sql};
+use lifeguard_schema::sql_types::{Bool, Int4, Text};
+
+pub mod schema {
+    lifeguard_schema::sql_enum! {
+        /// A post's state.
+        pub enum PostState = "post_state" { Draft = "draft", Published = "published" }
+    }
+
+    lifeguard_schema::table! {
+        users (id) {
+            id -> Int4,
+            name -> Text,
+            email -> Nullable<Text>,
+            active -> Bool,
+        }
+    }
+
+    lifeguard_schema::table! {
+        use lifeguard_schema::sql_types::*;
+        use super::PostState;
+
+        posts (id) {
+            id -> Int8,
+            author_id -> Int4,
+            title -> Text,
+            views -> Int4,
+            score -> Nullable<Float8>,
+            state -> PostState,
+            tags -> Array<Text>,
+        }
+    }
+
+    lifeguard_schema::table! {
+        comments (id) {
+            id -> Int8,
+            post_id -> Int8,
+            body -> Text,
+        }
+    }
+
+    lifeguard_schema::table! {
+        app.audit (id) {
+            id -> Int8,
+        }
+    }
+
+    lifeguard_schema::table! {
+        /// A CTE's shape.
+        top_posts (id) {
+            id -> Int8,
+            views -> Int4,
+        }
+    }
+
+    lifeguard_schema::joinable!(posts -> users (author_id));
+    lifeguard_schema::joinable!(comments -> posts (post_id));
+}
+
+use schema::*;
+
+fn text(q: SqlQuery) -> (String, usize) {
+    (q.sql, q.params.len())
+}
+
+fn params(q: &SqlQuery) -> String {
+    format!("{:?}", q.params)
+}
+
+const U: &str = r#""users"."id", "users"."name", "users"."email", "users"."active""#;
+
+#[test]
+fn select_all_columns_by_default() {
+    let (s, n) = text(users::table.query().to_sql());
+    assert_eq!(s, format!(r#"SELECT {U} FROM "users""#));
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn select_columns_tuples_and_expressions() {
+    let q = users::table
+        .select((users::id, users::name.concat("!"), users::id + 1))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "users"."id", "users"."name" || $1, "users"."id" + $2 FROM "users""#
+    );
+    assert_eq!(params(&q), r#"["!", 1]"#);
+}
+
+#[test]
+fn every_comparison() {
+    let q = posts::table
+        .select(posts::id)
+        .filter(posts::views.eq(1))
+        .filter(posts::views.ne(2))
+        .filter(posts::views.gt(3))
+        .filter(posts::views.ge(4))
+        .filter(posts::views.lt(5))
+        .filter(posts::views.le(6))
+        .filter(posts::title.like("a%"))
+        .filter(posts::title.ilike("b%"))
+        .filter(posts::title.not_like("c%"))
+        .filter(posts::views.between(1, 9))
+        .filter(posts::score.is_null())
+        .filter(posts::score.is_not_null())
+        .filter(posts::author_id.eq_any(vec![1, 2, 3]))
+        .filter(posts::author_id.ne_all(vec![4]))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        concat!(
+            r#"SELECT "posts"."id" FROM "posts" WHERE "posts"."views" = $1 AND "posts"."views" <> $2"#,
+            r#" AND "posts"."views" > $3 AND "posts"."views" >= $4 AND "posts"."views" < $5"#,
+            r#" AND "posts"."views" <= $6 AND "posts"."title" LIKE $7 AND ("posts"."title" ILIKE $8)"#,
+            r#" AND "posts"."title" NOT LIKE $9 AND ("posts"."views" BETWEEN $10 AND $11)"#,
+            r#" AND "posts"."score" IS NULL AND "posts"."score" IS NOT NULL"#,
+            r#" AND ("posts"."author_id" = ANY($12)) AND ("posts"."author_id" <> ALL($13))"#
+        )
+    );
+    assert_eq!(
+        params(&q),
+        r#"[1, 2, 3, 4, 5, 6, "a%", "b%", "c%", 1, 9, [1, 2, 3], [4]]"#
+    );
+}
+
+#[test]
+fn and_or_not_group_correctly() {
+    let q = users::table
+        .select(users::id)
+        .filter(
+            users::active
+                .eq(true)
+                .and(users::name.eq("a").or(users::name.eq("b"))),
+        )
+        .filter(not(users::email.is_null()))
+        .or_filter(users::id.eq(7))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        concat!(
+            r#"SELECT "users"."id" FROM "users" WHERE ("users"."active" = $1 AND ("users"."name" = $2 OR "users"."name" = $3)"#,
+            r#" AND (NOT "users"."email" IS NULL)) OR "users"."id" = $4"#
+        )
+    );
+}
+
+#[test]
+fn arithmetic() {
+    let q = posts::table
+        .select((posts::views * 2 - 1, posts::views / 3))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT ("posts"."views" * $1) - $2, "posts"."views" / $3 FROM "posts""#
+    );
+}
+
+#[test]
+fn ordering_limit_offset() {
+    let q = posts::table
+        .select(posts::id)
+        .order_by((posts::score.desc().nulls_last(), posts::id.asc()))
+        .then_order_by(posts::title)
+        .limit(10)
+        .offset(20)
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "posts"."id" FROM "posts" ORDER BY "posts"."score" DESC NULLS LAST, "posts"."id" ASC, "posts"."title" ASC LIMIT $1 OFFSET $2"#
+    );
+    assert_eq!(params(&q), "[10, 20]");
+}
+
+#[test]
+fn distinct_and_distinct_on() {
+    let q = posts::table.select(posts::author_id).distinct().to_sql();
+    assert_eq!(q.sql, r#"SELECT DISTINCT "posts"."author_id" FROM "posts""#);
+    let q = posts::table
+        .select((posts::author_id, posts::id))
+        .distinct_on(posts::author_id)
+        .order_by((posts::author_id, posts::views.desc()))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT DISTINCT ON ("posts"."author_id") "posts"."author_id", "posts"."id" FROM "posts" ORDER BY "posts"."author_id" ASC, "posts"."views" DESC"#
+    );
+}
+
+#[test]
+fn group_by_having_aggregates() {
+    let q = posts::table
+        .select((
+            posts::author_id,
+            count_star(),
+            count(posts::score),
+            sum(posts::views),
+            avg(posts::views),
+            min(posts::views),
+            max(posts::score),
+        ))
+        .group_by(posts::author_id)
+        .having(count_star().gt(1_i64))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        concat!(
+            r#"SELECT "posts"."author_id", COUNT(*), COUNT("posts"."score"), SUM("posts"."views"),"#,
+            r#" AVG("posts"."views"), MIN("posts"."views"), MAX("posts"."score") FROM "posts""#,
+            r#" GROUP BY "posts"."author_id" HAVING COUNT(*) > $1"#
+        )
+    );
+}
+
+#[test]
+fn joins_along_relations_both_ways_and_chained() {
+    let q = users::table
+        .inner_join(posts::table)
+        .inner_join(comments::table)
+        .select((users::name, posts::title, comments::body))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        concat!(
+            r#"SELECT "users"."name", "posts"."title", "comments"."body" FROM "users""#,
+            r#" INNER JOIN "posts" ON "posts"."author_id" = "users"."id""#,
+            r#" INNER JOIN "comments" ON "comments"."post_id" = "posts"."id""#
+        )
+    );
+    let q = posts::table
+        .inner_join(users::table)
+        .select((posts::id, users::name))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "posts"."id", "users"."name" FROM "posts" INNER JOIN "users" ON "posts"."author_id" = "users"."id""#
+    );
+}
+
+#[test]
+fn left_join_reads_nullable_columns() {
+    let q = users::table
+        .left_join(posts::table)
+        .select((users::id, posts::title.nullable()))
+        .filter(posts::views.nullable().gt(3))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "users"."id", "posts"."title" FROM "users" LEFT JOIN "posts" ON "posts"."author_id" = "users"."id" WHERE "posts"."views" > $1"#
+    );
+    fn loads<Q: lifeguard_schema::query::LoadQuery, U: lifeguard_schema::query::Queryable<Q::SqlType>>(
+        _q: Q,
+    ) {
+    }
+    loads::<_, (i32, Option<String>)>(
+        users::table
+            .left_join(posts::table)
+            .select((users::id, posts::title.nullable())),
+    );
+}
+
+#[test]
+fn explicit_join_condition() {
+    let q = users::table
+        .query()
+        .inner_join_on(
+            comments::table,
+            comments::body.eq(users::name).and(users::active.eq(true)),
+        )
+        .select(comments::id)
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "comments"."id" FROM "users" INNER JOIN "comments" ON "comments"."body" = "users"."name" AND "users"."active" = $1"#
+    );
+}
+
+#[test]
+fn subqueries_in_exists_scalar() {
+    let q = users::table
+        .select(users::id)
+        .filter(users::id.eq_any_subquery(posts::table.select(posts::author_id).filter(posts::views.gt(10))))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "users"."id" FROM "users" WHERE "users"."id" IN (SELECT "posts"."author_id" FROM "posts" WHERE "posts"."views" > $1)"#
+    );
+    let q = users::table
+        .select(users::id)
+        .filter(exists(
+            posts::table
+                .correlate(users::table)
+                .select(posts::id)
+                .filter(posts::author_id.eq(users::id)),
+        ))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "users"."id" FROM "users" WHERE EXISTS(SELECT "posts"."id" FROM "posts" WHERE "posts"."author_id" = "users"."id")"#
+    );
+    let q = users::table
+        .select((
+            users::id,
+            posts::table
+                .correlate(users::table)
+                .select(count_star())
+                .filter(posts::author_id.eq(users::id))
+                .single_value(),
+        ))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "users"."id", (SELECT COUNT(*) FROM "posts" WHERE "posts"."author_id" = "users"."id") FROM "users""#
+    );
+}
+
+#[test]
+fn common_table_expressions() {
+    let q = top_posts::table
+        .query()
+        .with(
+            top_posts::table,
+            posts::table
+                .select((posts::id, posts::views))
+                .order_by(posts::views.desc())
+                .limit(3),
+        )
+        .select(top_posts::id)
+        .filter(top_posts::views.gt(0))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        concat!(
+            r#"WITH "top_posts" ("id", "views") AS (SELECT "posts"."id", "posts"."views" FROM "posts" ORDER BY "posts"."views" DESC LIMIT $1)"#,
+            r#" SELECT "top_posts"."id" FROM "top_posts" WHERE "top_posts"."views" > $2"#
+        )
+    );
+    assert_eq!(params(&q), "[3, 0]");
+}
+
+#[test]
+fn window_functions() {
+    let q = posts::table
+        .select((
+            posts::id,
+            row_number().over(window().partition_by(posts::author_id).order_by(posts::views.desc())),
+            rank().over(window().order_by(posts::views)),
+            sum(posts::views).over(window().partition_by(posts::author_id)),
+        ))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        concat!(
+            r#"SELECT "posts"."id", row_number() OVER (PARTITION BY "posts"."author_id" ORDER BY "posts"."views" DESC),"#,
+            r#" rank() OVER (ORDER BY "posts"."views" ASC), SUM("posts"."views") OVER (PARTITION BY "posts"."author_id") FROM "posts""#
+        )
+    );
+}
+
+#[test]
+fn locking() {
+    let q = posts::table.select(posts::id).for_update().skip_locked().to_sql();
+    assert_eq!(q.sql, r#"SELECT "posts"."id" FROM "posts" FOR UPDATE SKIP LOCKED"#);
+    let q = posts::table.select(posts::id).for_share().no_wait().to_sql();
+    assert_eq!(q.sql, r#"SELECT "posts"."id" FROM "posts" FOR SHARE NOWAIT"#);
+}
+
+#[test]
+fn schema_qualified_tables() {
+    let q = audit::table.filter(audit::id.eq(1_i64)).to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "app"."audit"."id" FROM "app"."audit" WHERE "app"."audit"."id" = $1"#
+    );
+}
+
+#[test]
+fn insert_one_many_defaults_returning() {
+    let q = insert_into(users::table)
+        .values((users::name.eq("ann"), users::email.eq(None::<String>), users::active.eq(true)))
+        .returning(users::id)
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"INSERT INTO "users" ("name", "email", "active") VALUES ($1, $2, $3) RETURNING "users"."id""#
+    );
+    assert_eq!(params(&q), r#"["ann", None, true]"#);
+    let rows = vec![
+        (users::name.eq("a"), Some(users::email.eq("a@x"))),
+        (users::name.eq("b"), None),
+    ];
+    let q = insert_into(users::table).values(rows).to_sql();
+    assert_eq!(
+        q.sql,
+        r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2), ($3, DEFAULT)"#
+    );
+    let q = insert_into(users::table).to_sql();
+    assert_eq!(q.sql, r#"INSERT INTO "users" VALUES (DEFAULT)"#);
+    let q = insert_into(users::table)
+        .values(users::active.eq(default_value()))
+        .to_sql();
+    assert_eq!(q.sql, r#"INSERT INTO "users" ("active") VALUES (DEFAULT)"#);
+}
+
+#[test]
+fn insert_on_conflict() {
+    let q = insert_into(users::table)
+        .values((users::id.eq(1), users::name.eq("a")))
+        .on_conflict_do_nothing(users::id)
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"INSERT INTO "users" ("id", "name") VALUES ($1, $2) ON CONFLICT ("id") DO NOTHING"#
+    );
+    let q = insert_into(posts::table)
+        .values((posts::id.eq(1_i64), posts::views.eq(1)))
+        .on_conflict_do_update(
+            posts::id,
+            posts::views.eq(posts::views + excluded(posts::views)),
+        )
+        .returning((posts::id, posts::views))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        concat!(
+            r#"INSERT INTO "posts" ("id", "views") VALUES ($1, $2) ON CONFLICT ("id") DO UPDATE"#,
+            r#" SET "views" = "posts"."views" + "excluded"."views" RETURNING "posts"."id", "posts"."views""#
+        )
+    );
+}
+
+#[test]
+fn update_and_delete() {
+    let q = update(posts::table)
+        .set((posts::title.eq("t"), posts::views.eq(posts::views + 1)))
+        .filter(posts::id.eq(3_i64))
+        .returning(posts::views)
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"UPDATE "posts" SET "title" = $1, "views" = "posts"."views" + $2 WHERE "posts"."id" = $3 RETURNING "posts"."views""#
+    );
+    let q = delete(posts::table.filter(posts::views.lt(1)))
+        .returning(posts::id)
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"DELETE FROM "posts" WHERE "posts"."views" < $1 RETURNING "posts"."id""#
+    );
+}
+
+#[test]
+fn raw_fragments_bind_values() {
+    let q = users::table
+        .select((users::id, sql::<Text>("upper(").bind::<Text, _>("x'; --").sql(")")))
+        .filter(sql::<Bool>("\"users\".\"id\" % 2 = ").bind::<Int4, _>(0))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "users"."id", upper( $1 ) FROM "users" WHERE "users"."id" % 2 =  $2"#
+    );
+    assert_eq!(params(&q), r#"["x'; --", 0]"#);
+}
+
+#[test]
+fn casts_and_coalesce() {
+    let q = users::table
+        .select((into_sql::<Int4, _>(5), coalesce(users::email, "none")))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT CAST($1 AS int4), coalesce("users"."email", $2) FROM "users""#
+    );
+}
+
+#[test]
+fn enums_and_arrays_bind_as_values() {
+    let q = posts::table
+        .select(posts::id)
+        .filter(posts::state.eq(PostState::Published))
+        .filter(posts::tags.eq(vec!["a".to_string()]))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "posts"."id" FROM "posts" WHERE "posts"."state" = $1 AND "posts"."tags" = $2"#
+    );
+    assert_eq!(params(&q), r#"[Published, ["a"]]"#);
+}
+
+#[test]
+fn same_shape_same_text() {
+    let a = users::table.filter(users::id.eq(1)).limit(1).to_sql();
+    let b = users::table.filter(users::id.eq(99)).limit(5).to_sql();
+    assert_eq!(a.sql, b.sql);
+    let a = posts::table.filter(posts::author_id.eq_any(vec![1])).to_sql();
+    let b = posts::table.filter(posts::author_id.eq_any(vec![1, 2, 3, 4])).to_sql();
+    assert_eq!(a.sql, b.sql, "eq_any binds one array whatever its length");
+}
+
+#[test]
+fn no_value_is_ever_inlined() {
+    let evil = "'; DROP TABLE users; --\0";
+    let q = users::table
+        .filter(users::name.eq(evil))
+        .filter(users::name.like(evil))
+        .filter(sql::<Bool>("true AND ").bind::<Text, _>(evil).sql(" IS NOT NULL"))
+        .to_sql();
+    assert!(!q.sql.contains("DROP"), "{}", q.sql);
+    assert_eq!(q.params.len(), 3);
+}
