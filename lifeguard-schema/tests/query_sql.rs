@@ -251,7 +251,10 @@ fn left_join_reads_nullable_columns() {
         q.sql,
         r#"SELECT "users"."id", "posts"."title" FROM "users" LEFT JOIN "posts" ON "posts"."author_id" = "users"."id" WHERE "posts"."views" > $1"#
     );
-    fn loads<Q: lifeguard_schema::query::LoadQuery, U: lifeguard_schema::query::Queryable<Q::SqlType>>(
+    fn loads<
+        Q: lifeguard_schema::query::LoadQuery,
+        U: lifeguard_schema::query::Queryable<Q::SqlType>,
+    >(
         _q: Q,
     ) {
     }
@@ -282,7 +285,13 @@ fn explicit_join_condition() {
 fn subqueries_in_exists_scalar() {
     let q = users::table
         .select(users::id)
-        .filter(users::id.eq_any_subquery(posts::table.select(posts::author_id).filter(posts::views.gt(10))))
+        .filter(
+            users::id.eq_any_subquery(
+                posts::table
+                    .select(posts::author_id)
+                    .filter(posts::views.gt(10)),
+            ),
+        )
         .to_sql();
     assert_eq!(
         q.sql,
@@ -346,7 +355,11 @@ fn window_functions() {
     let q = posts::table
         .select((
             posts::id,
-            row_number().over(window().partition_by(posts::author_id).order_by(posts::views.desc())),
+            row_number().over(
+                window()
+                    .partition_by(posts::author_id)
+                    .order_by(posts::views.desc()),
+            ),
             rank().over(window().order_by(posts::views)),
             sum(posts::views).over(window().partition_by(posts::author_id)),
         ))
@@ -362,10 +375,24 @@ fn window_functions() {
 
 #[test]
 fn locking() {
-    let q = posts::table.select(posts::id).for_update().skip_locked().to_sql();
-    assert_eq!(q.sql, r#"SELECT "posts"."id" FROM "posts" FOR UPDATE SKIP LOCKED"#);
-    let q = posts::table.select(posts::id).for_share().no_wait().to_sql();
-    assert_eq!(q.sql, r#"SELECT "posts"."id" FROM "posts" FOR SHARE NOWAIT"#);
+    let q = posts::table
+        .select(posts::id)
+        .for_update()
+        .skip_locked()
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "posts"."id" FROM "posts" FOR UPDATE SKIP LOCKED"#
+    );
+    let q = posts::table
+        .select(posts::id)
+        .for_share()
+        .no_wait()
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "posts"."id" FROM "posts" FOR SHARE NOWAIT"#
+    );
 }
 
 #[test]
@@ -380,7 +407,11 @@ fn schema_qualified_tables() {
 #[test]
 fn insert_one_many_defaults_returning() {
     let q = insert_into(users::table)
-        .values((users::name.eq("ann"), users::email.eq(None::<String>), users::active.eq(true)))
+        .values((
+            users::name.eq("ann"),
+            users::email.eq(None::<String>),
+            users::active.eq(true),
+        ))
         .returning(users::id)
         .to_sql();
     assert_eq!(
@@ -455,7 +486,10 @@ fn update_and_delete() {
 #[test]
 fn raw_fragments_bind_values() {
     let q = users::table
-        .select((users::id, sql::<Text>("upper(").bind::<Text, _>("x'; --").sql(")")))
+        .select((
+            users::id,
+            sql::<Text>("upper(").bind::<Text, _>("x'; --").sql(")"),
+        ))
         .filter(sql::<Bool>("\"users\".\"id\" % 2 = ").bind::<Int4, _>(0))
         .to_sql();
     assert_eq!(
@@ -495,8 +529,12 @@ fn same_shape_same_text() {
     let a = users::table.filter(users::id.eq(1)).limit(1).to_sql();
     let b = users::table.filter(users::id.eq(99)).limit(5).to_sql();
     assert_eq!(a.sql, b.sql);
-    let a = posts::table.filter(posts::author_id.eq_any(vec![1])).to_sql();
-    let b = posts::table.filter(posts::author_id.eq_any(vec![1, 2, 3, 4])).to_sql();
+    let a = posts::table
+        .filter(posts::author_id.eq_any(vec![1]))
+        .to_sql();
+    let b = posts::table
+        .filter(posts::author_id.eq_any(vec![1, 2, 3, 4]))
+        .to_sql();
     assert_eq!(a.sql, b.sql, "eq_any binds one array whatever its length");
 }
 
@@ -506,7 +544,11 @@ fn no_value_is_ever_inlined() {
     let q = users::table
         .filter(users::name.eq(evil))
         .filter(users::name.like(evil))
-        .filter(sql::<Bool>("true AND ").bind::<Text, _>(evil).sql(" IS NOT NULL"))
+        .filter(
+            sql::<Bool>("true AND ")
+                .bind::<Text, _>(evil)
+                .sql(" IS NOT NULL"),
+        )
         .to_sql();
     assert!(!q.sql.contains("DROP"), "{}", q.sql);
     assert_eq!(q.params.len(), 3);

@@ -35,7 +35,7 @@ pub use executor::{FromRow, LifeExecutor};
 /// The schema DSL (from `lifeguard-schema`): `lifeguard::table!` reads Diesel's `table!`
 /// syntax, so a Diesel `schema.rs` works after changing `diesel::` to `lifeguard::`.
 pub use lifeguard_schema::{
-    allow_tables_to_appear_in_same_query, joinable, meta, queryable, sql_enum, sql_type,
-    sql_types, table, values,
+    allow_tables_to_appear_in_same_query, joinable, meta, queryable, sql_enum, sql_type, sql_types,
+    table, values,
 };
 pub use pool::LifeguardPool;

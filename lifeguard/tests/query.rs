@@ -1,6 +1,9 @@
 //! The typed query builder against a real server, with real rows: every builder feature,
 //! every SQL type with its Rust type, enums, and injection attempts read back verbatim.
 
+// Rows read into wide tuples are what these tests check.
+#![allow(clippy::type_complexity)]
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use lifeguard::client::Error;
 use lifeguard::executor::LifeExecutor;
@@ -137,7 +140,11 @@ fn select_filter_order_limit_into_tuples_and_structs() {
     );
     let names: Vec<String> = users::table
         .select(users::name)
-        .filter(users::active.eq(true).and(users::email.is_not_null().or(users::name.like("b%"))))
+        .filter(
+            users::active
+                .eq(true)
+                .and(users::email.is_not_null().or(users::name.like("b%"))),
+        )
         .order_by(users::name.desc())
         .load(db)
         .unwrap();
@@ -159,7 +166,11 @@ fn select_filter_order_limit_into_tuples_and_structs() {
     assert_eq!(ids, [1]);
     let between: Vec<i64> = posts::table
         .select(posts::id)
-        .filter(posts::views.between(6, 20).and(not(posts::title.ilike("A2"))))
+        .filter(
+            posts::views
+                .between(6, 20)
+                .and(not(posts::title.ilike("A2"))),
+        )
         .load(db)
         .unwrap();
     assert_eq!(between, [1]);
@@ -189,38 +200,66 @@ fn get_result_first_optional_count_exists() {
         .first::<String>(db)
         .unwrap_err();
     assert!(matches!(err, Error::RowCount { actual: 0, .. }), "{err}");
-    let err = users::table.select(users::name).get_result::<String>(db).unwrap_err();
+    let err = users::table
+        .select(users::name)
+        .get_result::<String>(db)
+        .unwrap_err();
     assert!(matches!(err, Error::RowCount { actual: 3, .. }), "{err}");
-    assert_eq!(users::table.filter(users::active.eq(true)).count(db).unwrap(), 2);
+    assert_eq!(
+        users::table
+            .filter(users::active.eq(true))
+            .count(db)
+            .unwrap(),
+        2
+    );
     assert_eq!(posts::table.limit(2).count(db).unwrap(), 2);
-    assert!(users::table.filter(users::name.eq("bob")).exists(db).unwrap());
-    assert!(!users::table.filter(users::name.eq("zed")).exists(db).unwrap());
+    assert!(
+        users::table
+            .filter(users::name.eq("bob"))
+            .exists(db)
+            .unwrap()
+    );
+    assert!(
+        !users::table
+            .filter(users::name.eq("zed"))
+            .exists(db)
+            .unwrap()
+    );
 }
 
 #[test]
 fn aggregates_group_by_having_distinct() {
     let tp = setup();
     let db = tp.pool();
-    let rows: Vec<(i32, i64, Option<i64>, Option<Numeric>, Option<i32>, Option<f64>)> =
-        posts::table
-            .select((
-                posts::author_id,
-                count_star(),
-                sum(posts::views),
-                avg(posts::views),
-                max(posts::views),
-                min(posts::score),
-            ))
-            .group_by(posts::author_id)
-            .having(count_star().ge(1_i64))
-            .order_by(posts::author_id)
-            .load(db)
-            .unwrap();
+    let rows: Vec<(
+        i32,
+        i64,
+        Option<i64>,
+        Option<Numeric>,
+        Option<i32>,
+        Option<f64>,
+    )> = posts::table
+        .select((
+            posts::author_id,
+            count_star(),
+            sum(posts::views),
+            avg(posts::views),
+            max(posts::views),
+            min(posts::score),
+        ))
+        .group_by(posts::author_id)
+        .having(count_star().ge(1_i64))
+        .order_by(posts::author_id)
+        .load(db)
+        .unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].0, 1);
     assert_eq!(rows[0].1, 2);
     assert_eq!(rows[0].2, Some(30));
-    assert_eq!(rows[0].3.as_ref().map(|n| n.as_str().to_owned()), Some("15.0000000000000000".into()));
+    assert_eq!(
+        rows[0].3.as_ref().map(|n| n.as_str().to_owned()),
+        Some("15.0000000000000000".into())
+    );
     assert_eq!(rows[0].4, Some(20));
     assert_eq!(rows[0].5, Some(1.5));
     let authors: Vec<i32> = posts::table
@@ -237,7 +276,10 @@ fn aggregates_group_by_having_distinct() {
         .load(db)
         .unwrap();
     assert_eq!(top, [(1, "a2".to_string()), (2, "b1".to_string())]);
-    let n: i64 = users::table.select(count(users::email)).get_result(db).unwrap();
+    let n: i64 = users::table
+        .select(count(users::email))
+        .get_result(db)
+        .unwrap();
     assert_eq!(n, 2);
 }
 
@@ -270,7 +312,10 @@ fn joins_inner_left_and_explicit() {
     assert_eq!(rows[3], ("cid".into(), None));
     let n = posts::table
         .query()
-        .inner_join_on(users::table, users::id.eq(posts::author_id).and(users::active.eq(true)))
+        .inner_join_on(
+            users::table,
+            users::id.eq(posts::author_id).and(users::active.eq(true)),
+        )
         .count(db)
         .unwrap();
     assert_eq!(n, 3);
@@ -330,7 +375,11 @@ fn subqueries_ctes_windows_and_locks() {
     let ranked: Vec<(String, i64, i64, Option<i64>)> = posts::table
         .select((
             posts::title,
-            row_number().over(window().partition_by(posts::author_id).order_by(posts::views.desc())),
+            row_number().over(
+                window()
+                    .partition_by(posts::author_id)
+                    .order_by(posts::views.desc()),
+            ),
             rank().over(window().order_by(posts::views.desc())),
             sum(posts::views).over(window().partition_by(posts::author_id)),
         ))
@@ -372,12 +421,18 @@ fn insert_update_delete_with_returning_and_upsert() {
     let tp = setup();
     let db = tp.pool();
     let id: i32 = insert_into(users::table)
-        .values((users::name.eq("dan"), users::email.eq(Some("dan@x".to_string()))))
+        .values((
+            users::name.eq("dan"),
+            users::email.eq(Some("dan@x".to_string())),
+        ))
         .returning(users::id)
         .get_result(db)
         .unwrap();
     assert_eq!(id, 4);
-    let dan: User = users::table.filter(users::id.eq(id)).get_result(db).unwrap();
+    let dan: User = users::table
+        .filter(users::id.eq(id))
+        .get_result(db)
+        .unwrap();
     assert!(dan.active, "the omitted column took its default");
     let rows = vec![
         (users::name.eq("eve"), Some(users::active.eq(false))),
@@ -396,23 +451,44 @@ fn insert_update_delete_with_returning_and_upsert() {
         .unwrap();
     assert_eq!(n, 0);
     let (views,): (i32,) = insert_into(posts::table)
-        .values((posts::id.eq(1_i64), posts::author_id.eq(1), posts::title.eq("x"), posts::views.eq(5)))
-        .on_conflict_do_update(posts::id, posts::views.eq(posts::views + excluded(posts::views)))
+        .values((
+            posts::id.eq(1_i64),
+            posts::author_id.eq(1),
+            posts::title.eq("x"),
+            posts::views.eq(5),
+        ))
+        .on_conflict_do_update(
+            posts::id,
+            posts::views.eq(posts::views + excluded(posts::views)),
+        )
         .returning((posts::views,))
         .get_result(db)
         .unwrap();
     assert_eq!(views, 15);
     let after: Vec<i32> = update(posts::table.filter(posts::author_id.eq(1)))
-        .set((posts::views.eq(posts::views * 2), posts::state.eq(PostState::Hidden)))
+        .set((
+            posts::views.eq(posts::views * 2),
+            posts::state.eq(PostState::Hidden),
+        ))
         .returning(posts::views)
         .load(db)
         .unwrap();
     assert_eq!(after.len(), 2);
     assert!(after.contains(&30) && after.contains(&40), "{after:?}");
-    let hidden = posts::table.filter(posts::state.eq(PostState::Hidden)).count(db).unwrap();
+    let hidden = posts::table
+        .filter(posts::state.eq(PostState::Hidden))
+        .count(db)
+        .unwrap();
     assert_eq!(hidden, 2);
-    let states: Vec<PostState> = posts::table.select(posts::state).order_by(posts::id).load(db).unwrap();
-    assert_eq!(states, [PostState::Hidden, PostState::Hidden, PostState::Published]);
+    let states: Vec<PostState> = posts::table
+        .select(posts::state)
+        .order_by(posts::id)
+        .load(db)
+        .unwrap();
+    assert_eq!(
+        states,
+        [PostState::Hidden, PostState::Hidden, PostState::Published]
+    );
     let n = update(users::table)
         .set(users::email.eq(None::<String>))
         .filter(users::name.eq("eve"))
@@ -506,7 +582,6 @@ fn every_sql_type_round_trips() {
             vec![0, 1, 255]
         )
     );
-    #[allow(clippy::type_complexity)]
     let b: (
         NaiveDate,
         NaiveTime,
@@ -533,14 +608,36 @@ fn every_sql_type_round_trips() {
         ))
         .get_result(db)
         .unwrap();
-    assert_eq!(b, (d, tm, ts, tz, iv, u, j.clone(), j, vec![Some(1), None, Some(3)], None));
+    assert_eq!(
+        b,
+        (
+            d,
+            tm,
+            ts,
+            tz,
+            iv,
+            u,
+            j.clone(),
+            j,
+            vec![Some(1), None, Some(3)],
+            None
+        )
+    );
     // Values typed by the builder filter too, including through casts.
     let n = everything::table
-        .filter(everything::num.eq(num).and(everything::iv.eq(iv)).and(everything::tz.le(tz)))
+        .filter(
+            everything::num
+                .eq(num)
+                .and(everything::iv.eq(iv))
+                .and(everything::tz.le(tz)),
+        )
         .count(db)
         .unwrap();
     assert_eq!(n, 1);
-    let five: i32 = everything::table.select(into_sql::<Int4, _>(5)).get_result(db).unwrap();
+    let five: i32 = everything::table
+        .select(into_sql::<Int4, _>(5))
+        .get_result(db)
+        .unwrap();
     assert_eq!(five, 5);
 }
 
@@ -570,7 +667,11 @@ fn injection_attempts_are_stored_and_read_back_verbatim() {
             .filter(users::id.eq(id).and(users::name.eq(*a)))
             .get_result(db)
             .unwrap();
-        assert_eq!((name.as_str(), email.as_deref()), (*a, Some(*a)), "attempt {i}");
+        assert_eq!(
+            (name.as_str(), email.as_deref()),
+            (*a, Some(*a)),
+            "attempt {i}"
+        );
         // Through a raw fragment's bound value as well.
         let back: String = users::table
             .select(sql::<Text>("lower(").bind::<Text, _>(*a).sql(")"))
@@ -593,7 +694,9 @@ fn injection_attempts_are_stored_and_read_back_verbatim() {
         .unwrap_err();
     assert!(err.to_string().contains("0x00"), "{err}");
     let bytes: Vec<u8> = users::table
-        .select(into_sql::<lifeguard::sql_types::Bytea, _>(b"a\0'b;--".to_vec()))
+        .select(into_sql::<lifeguard::sql_types::Bytea, _>(
+            b"a\0'b;--".to_vec(),
+        ))
         .first(db)
         .unwrap();
     assert_eq!(bytes, b"a\0'b;--");

@@ -80,7 +80,8 @@ impl<ST> Bound<ST> {
 pub trait AsExpression<ST> {
     /// The expression it becomes.
     type Expression: Expression<SqlType = ST>;
-    /// Converts.
+    /// Converts (Diesel's name, kept for familiarity).
+    #[allow(clippy::wrong_self_convention)]
     fn as_expression(self) -> Self::Expression;
 }
 
@@ -225,7 +226,13 @@ pub trait ExpressionMethods: Expression {
         self,
         low: A,
         high: B,
-    ) -> Typed<Bool, (Self::Tables, (TablesOf<A, Self::SqlType>, TablesOf<B, Self::SqlType>))>
+    ) -> Typed<
+        Bool,
+        (
+            Self::Tables,
+            (TablesOf<A, Self::SqlType>, TablesOf<B, Self::SqlType>),
+        ),
+    >
     where
         A: AsExpression<Self::SqlType>,
         B: AsExpression<Self::SqlType>,
@@ -240,10 +247,12 @@ pub trait ExpressionMethods: Expression {
         ))
     }
     /// `self IS NULL`.
+    #[allow(clippy::wrong_self_convention)]
     fn is_null(self) -> Typed<Bool, Self::Tables> {
         Typed::new(self.build().map(|e| e.is_null()))
     }
     /// `self IS NOT NULL`.
+    #[allow(clippy::wrong_self_convention)]
     fn is_not_null(self) -> Typed<Bool, Self::Tables> {
         Typed::new(self.build().map(|e| e.is_not_null()))
     }
@@ -280,7 +289,9 @@ pub trait ExpressionMethods: Expression {
     }
     /// The same expression typed as nullable: to compare with a nullable one, or to read a
     /// column of a left-joined table.
-    fn nullable(self) -> Typed<<Self::SqlType as SqlType>::IntoNullable, <Self::Tables as MakeNullable>::Out>
+    fn nullable(
+        self,
+    ) -> Typed<<Self::SqlType as SqlType>::IntoNullable, <Self::Tables as MakeNullable>::Out>
     where
         Self::SqlType: SqlType,
         Self::Tables: MakeNullable,

@@ -219,7 +219,10 @@ where
 pub fn coalesce<E, F>(
     e: E,
     fallback: F,
-) -> Typed<<E::SqlType as SqlType>::NotNull, (E::Tables, TablesOf<F, <E::SqlType as SqlType>::NotNull>)>
+) -> Typed<
+    <E::SqlType as SqlType>::NotNull,
+    (E::Tables, TablesOf<F, <E::SqlType as SqlType>::NotNull>),
+>
 where
     E: Expression,
     E::SqlType: SqlType,

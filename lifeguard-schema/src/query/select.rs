@@ -3,8 +3,8 @@
 use std::marker::PhantomData;
 
 use sea_query::{
-    CommonTableExpression, Expr, ExprTrait, JoinType, LockBehavior, LockType, NullOrdering,
-    Order, PostgresQueryBuilder, Query, SelectStatement, WithClause,
+    CommonTableExpression, Expr, ExprTrait, JoinType, LockBehavior, LockType, NullOrdering, Order,
+    PostgresQueryBuilder, Query, SelectStatement, WithClause,
 };
 
 use super::built::{Built, Param, SqlQuery, finish};
@@ -389,7 +389,6 @@ fn wrap<QS, S, O>(core: SelectCore) -> SelectQuery<QS, S, O> {
 }
 
 impl<QS, S, O> SelectQuery<QS, S, O> {
-
     /// The query from table `T`, selecting all its columns.
     pub fn from_table<T: Table>(_table: T) -> SelectQuery<(T, ()), T::SqlType, ()> {
         wrap(SelectCore::new(T::meta()))
@@ -573,7 +572,11 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
     /// `WITH cte AS (query)`: `cte` is a table declared with `table!` whose columns name
     /// and type the query's result (checked at compile time); the query may then select
     /// from or join it like any table.
-    pub fn with<C: Table, QS2, O2>(mut self, _cte: C, query: SelectQuery<QS2, C::SqlType, O2>) -> Self {
+    pub fn with<C: Table, QS2, O2>(
+        mut self,
+        _cte: C,
+        query: SelectQuery<QS2, C::SqlType, O2>,
+    ) -> Self {
         self.core.ctes.push((C::meta(), query.core));
         self
     }
@@ -670,7 +673,10 @@ pub fn exists<QS, S, O>(query: SelectQuery<QS, S, O>) -> Typed<Bool, O> {
 /// Subquery membership on every expression.
 pub trait SubqueryMethods: Expression {
     /// `self IN (query)`; the query selects one column of the same SQL type.
-    fn eq_any_subquery<QS, O>(self, query: SelectQuery<QS, Self::SqlType, O>) -> Typed<Bool, (Self::Tables, O)> {
+    fn eq_any_subquery<QS, O>(
+        self,
+        query: SelectQuery<QS, Self::SqlType, O>,
+    ) -> Typed<Bool, (Self::Tables, O)> {
         let (stmt, params) = query.into_statement();
         let mut b = self.build().map(|l| l.in_subquery(stmt));
         b.params.extend(params);

@@ -155,7 +155,7 @@ where
     }
 }
 
-impl<'a, T, ST> AsExpression<Array<ST>> for &'a [T]
+impl<T, ST> AsExpression<Array<ST>> for &[T]
 where
     T: SqlCompatible<ST> + ToSql + Clone + Send + Sync + 'static,
 {

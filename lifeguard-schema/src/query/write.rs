@@ -263,7 +263,10 @@ impl<T: Table, R> InsertStatement<T, R> {
     }
 
     /// `RETURNING list`: the statement then loads rows like a select.
-    pub fn returning<L: SelectList, I>(mut self, list: L) -> InsertStatement<T, Returning<L::SqlType>>
+    pub fn returning<L: SelectList, I>(
+        mut self,
+        list: L,
+    ) -> InsertStatement<T, Returning<L::SqlType>>
     where
         L::Tables: AllIn<(T, ()), I>,
     {
@@ -409,7 +412,10 @@ impl<T: Table, R> UpdateStatement<T, R> {
     }
 
     /// `RETURNING list`.
-    pub fn returning<L: SelectList, I>(mut self, list: L) -> UpdateStatement<T, Returning<L::SqlType>>
+    pub fn returning<L: SelectList, I>(
+        mut self,
+        list: L,
+    ) -> UpdateStatement<T, Returning<L::SqlType>>
     where
         L::Tables: AllIn<(T, ()), I>,
     {
@@ -487,7 +493,10 @@ impl<T: Table, R> DeleteStatement<T, R> {
     }
 
     /// `RETURNING list`.
-    pub fn returning<L: SelectList, I>(mut self, list: L) -> DeleteStatement<T, Returning<L::SqlType>>
+    pub fn returning<L: SelectList, I>(
+        mut self,
+        list: L,
+    ) -> DeleteStatement<T, Returning<L::SqlType>>
     where
         L::Tables: AllIn<(T, ()), I>,
     {
