@@ -553,3 +553,116 @@ fn no_value_is_ever_inlined() {
     assert!(!q.sql.contains("DROP"), "{}", q.sql);
     assert_eq!(q.params.len(), 3);
 }
+
+/// Builds the query twice on this thread (the second from the per-thread cache of rendered
+/// shapes) and once on a fresh thread (rendered by sea-query): text and values must agree.
+fn hit_equals_miss(build: fn(i32) -> SqlQuery) {
+    let first = build(1);
+    let hit = build(2);
+    let miss = std::thread::spawn(move || build(2)).join().unwrap();
+    assert_eq!(format!("{hit:?}"), format!("{miss:?}"));
+    assert_eq!(first.sql, hit.sql);
+    assert_ne!(params(&first), params(&hit), "the values are the new ones");
+}
+
+#[test]
+fn cached_shapes_bind_the_new_values_in_order() {
+    hit_equals_miss(|v| {
+        posts::table
+            .select((posts::id, posts::views + v))
+            .filter(
+                posts::views
+                    .between(v, v + 10)
+                    .and(posts::title.like(format!("{v}%"))),
+            )
+            .filter(posts::author_id.eq_any(vec![v, v + 1]))
+            .order_by(posts::id.desc())
+            .limit(v.into())
+            .offset((v * 2).into())
+            .to_sql()
+    });
+    hit_equals_miss(|v| {
+        top_posts::table
+            .query()
+            .with(
+                top_posts::table,
+                posts::table
+                    .select((posts::id, posts::views))
+                    .filter(posts::views.gt(v))
+                    .limit((v + 5).into()),
+            )
+            .select(top_posts::id)
+            .filter(top_posts::views.lt(v * 3))
+            .limit((v + 7).into())
+            .to_sql()
+    });
+    hit_equals_miss(|v| {
+        users::table
+            .select((
+                users::id,
+                posts::table
+                    .correlate(users::table)
+                    .select(count_star())
+                    .filter(posts::author_id.eq(users::id).and(posts::views.gt(v)))
+                    .single_value(),
+            ))
+            .filter(users::id.gt(v * 10))
+            .filter(exists(
+                posts::table
+                    .correlate(users::table)
+                    .select(posts::id)
+                    .filter(posts::views.eq(v * 100)),
+            ))
+            .filter(
+                users::id.eq_any_subquery(
+                    posts::table
+                        .select(posts::author_id)
+                        .filter(posts::views.ne(v * 1000)),
+                ),
+            )
+            .to_sql()
+    });
+    hit_equals_miss(|v| {
+        users::table
+            .select(
+                sql::<Text>("upper(")
+                    .bind::<Text, _>(format!("x{v}"))
+                    .sql(")"),
+            )
+            .filter(users::id.eq(v))
+            .count_sql()
+    });
+    hit_equals_miss(|v| {
+        insert_into(posts::table)
+            .values(vec![
+                (posts::id.eq(i64::from(v)), posts::views.eq(v + 1)),
+                (posts::id.eq(i64::from(v) + 2), posts::views.eq(v + 3)),
+            ])
+            .on_conflict_do_update(posts::id, posts::views.eq(posts::views + v * 5))
+            .returning((posts::id, posts::views * v))
+            .to_sql()
+    });
+    hit_equals_miss(|v| {
+        update(posts::table.filter(posts::id.eq(i64::from(v))))
+            .set((
+                posts::views.eq(posts::views + v),
+                posts::title.eq(format!("t{v}")),
+            ))
+            .returning(posts::views - v)
+            .to_sql()
+    });
+    hit_equals_miss(|v| {
+        delete(posts::table)
+            .filter(posts::views.lt(v).or(posts::author_id.eq(v + 1)))
+            .returning(posts::id)
+            .to_sql()
+    });
+}
+
+#[test]
+fn raw_text_is_part_of_the_shape() {
+    let a = users::table.filter(sql::<Bool>("true")).to_sql();
+    let b = users::table.filter(sql::<Bool>("false")).to_sql();
+    assert!(a.sql.ends_with("WHERE true"), "{}", a.sql);
+    assert!(b.sql.ends_with("WHERE false"), "{}", b.sql);
+}

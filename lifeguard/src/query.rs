@@ -25,7 +25,7 @@
 //! # Ok::<(), lifeguard::Error>(())
 //! ```
 
-use crate::client::{Error, Result, at_most_one, exactly_one};
+use crate::client::{Error, Result, ToSql, at_most_one, exactly_one};
 use crate::executor::{FromRow, LifeExecutor};
 pub use lifeguard_schema::query::*;
 
@@ -35,12 +35,27 @@ pub mod dsl {
     pub use lifeguard_schema::query::dsl::*;
 }
 
+/// Calls `f` with the query's values as the client's parameter slice, without allocating
+/// for the usual handful of values.
+fn with_params<T>(q: &SqlQuery, f: impl FnOnce(&[&(dyn ToSql + Sync)]) -> T) -> T {
+    const ON_STACK: usize = 8;
+    if q.params.len() <= ON_STACK {
+        let mut refs: [&(dyn ToSql + Sync); ON_STACK] = [&0_i32; ON_STACK];
+        for (slot, p) in refs.iter_mut().zip(&q.params) {
+            *slot = &**p;
+        }
+        f(&refs[..q.params.len()])
+    } else {
+        f(&q.param_refs())
+    }
+}
+
 fn run_load<U, ST>(db: &impl LifeExecutor, q: SqlQuery) -> Result<Vec<U>>
 where
     U: Queryable<ST>,
     U::Row: FromRow,
 {
-    let rows = db.query(&q.sql, &q.param_refs())?;
+    let rows = with_params(&q, |params| db.query(&q.sql, params))?;
     rows.iter()
         .map(|r| U::Row::from_row(r).map(U::build))
         .collect()
@@ -51,7 +66,7 @@ pub trait RunQueryDsl: BuildSql + Sized {
     /// Runs the statement and returns the number of rows it affected (or returned).
     fn execute(self, db: &impl LifeExecutor) -> Result<u64> {
         let q = self.build_sql();
-        db.execute(&q.sql, &q.param_refs())
+        with_params(&q, |params| db.execute(&q.sql, params))
     }
 
     /// Runs the query and reads every row into `U` by position (a value, a tuple, or a

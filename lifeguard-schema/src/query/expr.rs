@@ -2,17 +2,21 @@
 
 use std::marker::PhantomData;
 
-use sea_query::{BinOper, Expr, ExprTrait, Keyword};
-
-use super::built::Built;
+use super::built::{Built, Node, Op, Un};
 use super::sources::MakeNullable;
-use crate::meta::{Column, JoinTo, Table, TableMeta};
+use crate::meta::{Column, JoinTo, Table};
 use crate::sql_types::{Array, Bool, Nullable, SqlType};
 
 /// A typed SQL expression.
 ///
 /// `SqlType` is its SQL type marker; `Tables` is the tree of tables its columns come from,
 /// which the query checks against the tables it selects from.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a SQL expression of the expected type",
+    label = "expected a value or expression of the column's SQL type",
+    note = "each SQL type takes its own Rust types (Int4: i32, Int8: i64, Text: String or &str, Bool: bool, …; \
+            see lifeguard_schema::query::types); a nullable column also takes an `Option`"
+)]
 pub trait Expression: Sized {
     /// The SQL type the expression evaluates to.
     type SqlType;
@@ -95,34 +99,15 @@ impl<E: Expression> AsExpression<E::SqlType> for E {
 /// The tables named by what `R` becomes as an expression of type `ST`.
 pub type TablesOf<R, ST> = <<R as AsExpression<ST>>::Expression as Expression>::Tables;
 
-/// A column's reference as SQL writes it: `"schema"."table"."column"`.
-pub fn column_expr<C: Column>() -> Expr {
-    let t = C::Table::meta();
-    column_ref(t, C::NAME)
-}
-
-pub(crate) fn column_ref(t: &'static TableMeta, name: &'static str) -> Expr {
-    match t.schema {
-        Some(s) => Expr::col((s, t.name, name)),
-        None => Expr::col((t.name, name)),
-    }
-}
-
 /// `child.fk = parent.pk` for a declared relation.
-pub(crate) fn join_condition<C: JoinTo<P>, P: Table>() -> Expr {
+pub(crate) fn join_condition<C: JoinTo<P>, P: Table>() -> Built {
     let parent = P::meta();
     let pk = parent.primary_key.first().copied().unwrap_or("id");
-    column_expr::<C::ForeignKey>().equals_expr(column_ref(parent, pk))
-}
-
-trait EqualsExpr {
-    fn equals_expr(self, other: Expr) -> Expr;
-}
-
-impl EqualsExpr for Expr {
-    fn equals_expr(self, other: Expr) -> Expr {
-        self.binary(BinOper::Equal, other)
-    }
+    Built::binary(
+        Built::column::<C::ForeignKey>(),
+        Op::Eq,
+        Built::new(Node::column(parent, pk)),
+    )
 }
 
 /// `SqlType` of `Bool` or `Nullable<Bool>`: usable as a condition.
@@ -153,16 +138,12 @@ impl<L: Expression, R: Expression> Expression for Eq<L, R> {
     type SqlType = Bool;
     type Tables = (L::Tables, R::Tables);
     fn build(self) -> Built {
-        binary(self.lhs, BinOper::Equal, self.rhs)
+        binary(self.lhs, Op::Eq, self.rhs)
     }
 }
 
-fn binary<L: Expression, R: Expression>(l: L, op: BinOper, r: R) -> Built {
-    Built::combine(vec![l.build(), r.build()], |mut e| {
-        let r = e.pop().expect("two parts");
-        let l = e.pop().expect("two parts");
-        l.binary(op, r)
-    })
+fn binary<L: Expression, R: Expression>(l: L, op: Op, r: R) -> Built {
+    Built::binary(l.build(), op, r.build())
 }
 
 /// The result of a binary operator on `L` and `R`.
@@ -183,43 +164,35 @@ pub trait ExpressionMethods: Expression {
         self,
         rhs: R,
     ) -> Binary<Bool, Self, TablesOf<R, Self::SqlType>> {
-        Typed::new(binary(self, BinOper::NotEqual, rhs.as_expression()))
+        Typed::new(binary(self, Op::Ne, rhs.as_expression()))
     }
     /// `self > rhs`.
     fn gt<R: AsExpression<Self::SqlType>>(
         self,
         rhs: R,
     ) -> Binary<Bool, Self, TablesOf<R, Self::SqlType>> {
-        Typed::new(binary(self, BinOper::GreaterThan, rhs.as_expression()))
+        Typed::new(binary(self, Op::Gt, rhs.as_expression()))
     }
     /// `self >= rhs`.
     fn ge<R: AsExpression<Self::SqlType>>(
         self,
         rhs: R,
     ) -> Binary<Bool, Self, TablesOf<R, Self::SqlType>> {
-        Typed::new(binary(
-            self,
-            BinOper::GreaterThanOrEqual,
-            rhs.as_expression(),
-        ))
+        Typed::new(binary(self, Op::Ge, rhs.as_expression()))
     }
     /// `self < rhs`.
     fn lt<R: AsExpression<Self::SqlType>>(
         self,
         rhs: R,
     ) -> Binary<Bool, Self, TablesOf<R, Self::SqlType>> {
-        Typed::new(binary(self, BinOper::SmallerThan, rhs.as_expression()))
+        Typed::new(binary(self, Op::Lt, rhs.as_expression()))
     }
     /// `self <= rhs`.
     fn le<R: AsExpression<Self::SqlType>>(
         self,
         rhs: R,
     ) -> Binary<Bool, Self, TablesOf<R, Self::SqlType>> {
-        Typed::new(binary(
-            self,
-            BinOper::SmallerThanOrEqual,
-            rhs.as_expression(),
-        ))
+        Typed::new(binary(self, Op::Le, rhs.as_expression()))
     }
     /// `self BETWEEN low AND high`.
     fn between<A, B>(
@@ -238,7 +211,7 @@ pub trait ExpressionMethods: Expression {
         B: AsExpression<Self::SqlType>,
     {
         Typed::new(Built::template(
-            "$1 BETWEEN $2 AND $3".into(),
+            "$1 BETWEEN $2 AND $3",
             vec![
                 self.build(),
                 low.as_expression().build(),
@@ -249,12 +222,12 @@ pub trait ExpressionMethods: Expression {
     /// `self IS NULL`.
     #[allow(clippy::wrong_self_convention)]
     fn is_null(self) -> Typed<Bool, Self::Tables> {
-        Typed::new(self.build().map(|e| e.is_null()))
+        Typed::new(Built::unary(Un::IsNull, self.build()))
     }
     /// `self IS NOT NULL`.
     #[allow(clippy::wrong_self_convention)]
     fn is_not_null(self) -> Typed<Bool, Self::Tables> {
-        Typed::new(self.build().map(|e| e.is_not_null()))
+        Typed::new(Built::unary(Un::IsNotNull, self.build()))
     }
     /// `self = ANY($1)`: equal to one of `values`, bound as one array parameter, so the SQL
     /// is the same whatever the number of values.
@@ -264,7 +237,7 @@ pub trait ExpressionMethods: Expression {
         R: AsExpression<ArrayOf<Self>>,
     {
         Typed::new(Built::template(
-            "$1 = ANY($2)".into(),
+            "$1 = ANY($2)",
             vec![self.build(), values.as_expression().build()],
         ))
     }
@@ -275,7 +248,7 @@ pub trait ExpressionMethods: Expression {
         R: AsExpression<ArrayOf<Self>>,
     {
         Typed::new(Built::template(
-            "$1 <> ALL($2)".into(),
+            "$1 <> ALL($2)",
             vec![self.build(), values.as_expression().build()],
         ))
     }
@@ -301,7 +274,7 @@ pub trait ExpressionMethods: Expression {
     /// `CAST(self AS type)` of another SQL type, checked by the server.
     fn cast<ST2: SqlType>(self) -> Typed<ST2, Self::Tables> {
         let ty = ST2::DESC.sql();
-        Typed::new(self.build().map(|e| e.cast_as(ty)))
+        Typed::new(Built::new(Node::Cast(Box::new(self.build().0), ty)))
     }
 }
 
@@ -321,7 +294,7 @@ where
         R: Expression,
         R::SqlType: BoolLike,
     {
-        Typed::new(binary(self, BinOper::And, other))
+        Typed::new(binary(self, Op::And, other))
     }
     /// `self OR other` (parenthesized as needed).
     fn or<R>(self, other: R) -> Binary<Bool, Self, R::Tables>
@@ -329,7 +302,7 @@ where
         R: Expression,
         R::SqlType: BoolLike,
     {
-        Typed::new(binary(self, BinOper::Or, other))
+        Typed::new(binary(self, Op::Or, other))
     }
 }
 
@@ -340,7 +313,7 @@ pub fn not<E: Expression>(e: E) -> Typed<Bool, E::Tables>
 where
     E::SqlType: BoolLike,
 {
-    Typed::new(e.build().map(|e| e.not()))
+    Typed::new(Built::unary(Un::Not, e.build()))
 }
 
 /// `LIKE`, `ILIKE` on text.
@@ -353,14 +326,14 @@ where
         self,
         pattern: R,
     ) -> Binary<Bool, Self, TablesOf<R, Self::SqlType>> {
-        Typed::new(binary(self, BinOper::Like, pattern.as_expression()))
+        Typed::new(binary(self, Op::Like, pattern.as_expression()))
     }
     /// `self NOT LIKE pattern`.
     fn not_like<R: AsExpression<Self::SqlType>>(
         self,
         pattern: R,
     ) -> Binary<Bool, Self, TablesOf<R, Self::SqlType>> {
-        Typed::new(binary(self, BinOper::NotLike, pattern.as_expression()))
+        Typed::new(binary(self, Op::NotLike, pattern.as_expression()))
     }
     /// `self ILIKE pattern` (case-insensitive).
     fn ilike<R: AsExpression<Self::SqlType>>(
@@ -368,7 +341,7 @@ where
         pattern: R,
     ) -> Binary<Bool, Self, TablesOf<R, Self::SqlType>> {
         Typed::new(Built::template(
-            "$1 ILIKE $2".into(),
+            "$1 ILIKE $2",
             vec![self.build(), pattern.as_expression().build()],
         ))
     }
@@ -378,7 +351,7 @@ where
         other: R,
     ) -> Binary<Self::SqlType, Self, TablesOf<R, Self::SqlType>> {
         Typed::new(Built::template(
-            "$1 || $2".into(),
+            "$1 || $2",
             vec![self.build(), other.as_expression().build()],
         ))
     }
@@ -424,7 +397,7 @@ impl<T: SqlNumeric> SqlNumeric for Nullable<T> {
     type Avg = T::Avg;
 }
 
-pub(crate) fn arith<L: Expression, R: Expression>(l: L, op: BinOper, r: R) -> Built {
+pub(crate) fn arith<L: Expression, R: Expression>(l: L, op: Op, r: R) -> Built {
     binary(l, op, r)
 }
 
@@ -437,7 +410,7 @@ macro_rules! typed_ops {
         {
             type Output = Typed<ST, (T, TablesOf<R, ST>)>;
             fn $method(self, rhs: R) -> Self::Output {
-                Typed::new(arith(self, BinOper::$op, rhs.as_expression()))
+                Typed::new(arith(self, Op::$op, rhs.as_expression()))
             }
         }
     )*};
@@ -452,19 +425,22 @@ typed_ops! {
 
 /// `DEFAULT`, for a column in `insert` or `update`.
 pub fn default_value<ST>() -> Typed<ST, ()> {
-    Typed::new(Built::plain(Expr::Keyword(Keyword::Default)))
+    Typed::new(Built::new(Node::Default))
 }
 
 /// `excluded.column` inside `on_conflict(…).do_update()`: the value the insert proposed.
 pub fn excluded<C: Column>(_column: C) -> Typed<C::SqlType, ()> {
-    Typed::new(Built::plain(Expr::col(("excluded", C::NAME))))
+    Typed::new(Built::new(Node::AliasColumn("excluded", C::NAME)))
 }
 
 /// Binds a Rust value as an expression of SQL type `ST` with an explicit cast, for places
 /// where PostgreSQL cannot infer a parameter's type (a bare value in a select list).
 pub fn into_sql<ST: SqlType, V: AsExpression<ST>>(value: V) -> Typed<ST, TablesOf<V, ST>> {
     let ty = ST::DESC.sql();
-    Typed::new(value.as_expression().build().map(|e| e.cast_as(ty)))
+    Typed::new(Built::new(Node::Cast(
+        Box::new(value.as_expression().build().0),
+        ty,
+    )))
 }
 
 /// Implements [`Expression`] and the arithmetic operators for a column type; used by
@@ -502,23 +478,15 @@ macro_rules! __lg_column_expr {
     };
 }
 
-impl Built {
-    /// A column reference (used by generated code).
-    #[doc(hidden)]
-    pub fn column<C: Column>() -> Built {
-        Built::plain(column_expr::<C>())
-    }
-}
-
 impl<ST, T> Typed<ST, T> {
     /// An arithmetic node (used by generated code).
     #[doc(hidden)]
     pub fn from_op<L: Expression, R: Expression>(l: L, op: &str, r: R) -> Self {
         let op = match op {
-            "Add" => BinOper::Add,
-            "Sub" => BinOper::Sub,
-            "Mul" => BinOper::Mul,
-            _ => BinOper::Div,
+            "Add" => Op::Add,
+            "Sub" => Op::Sub,
+            "Mul" => Op::Mul,
+            _ => Op::Div,
         };
         Typed::new(arith(l, op, r))
     }

@@ -2,9 +2,7 @@
 
 use std::marker::PhantomData;
 
-use sea_query::{Asterisk, Expr, Func};
-
-use super::built::Built;
+use super::built::{Built, Node, Un};
 use super::expr::{AsExpression, Expression, SqlNumeric, TablesOf, Typed};
 use super::select::{OrderItem, OrderList, SelectList};
 use crate::sql_types::{Int8, SqlType};
@@ -52,7 +50,7 @@ pub struct WindowFunction<ST> {
 impl<ST> WindowFunction<ST> {
     /// `function() OVER (window)`.
     pub fn over<W>(self, window: Window<W>) -> Typed<ST, W> {
-        Typed::new(window.apply(Built::plain(Expr::cust(self.name))))
+        Typed::new(window.apply(Built::new(Node::Text(self.name.into()))))
     }
 }
 
@@ -151,17 +149,17 @@ impl<T> Window<T> {
 
 /// `count(*)`.
 pub fn count_star() -> Aggregate<Int8, ()> {
-    Aggregate::new(Built::plain(Func::count(Expr::col(Asterisk)).into()))
+    Aggregate::new(Built::new(Node::CountStar))
 }
 
 /// `count(e)`: the rows where `e` is not NULL.
 pub fn count<E: Expression>(e: E) -> Aggregate<Int8, E::Tables> {
-    Aggregate::new(e.build().map(|e| Func::count(e).into()))
+    Aggregate::new(Built::unary(Un::Count, e.build()))
 }
 
 /// `count(DISTINCT e)`.
 pub fn count_distinct<E: Expression>(e: E) -> Aggregate<Int8, E::Tables> {
-    Aggregate::new(e.build().map(|e| Func::count_distinct(e).into()))
+    Aggregate::new(Built::unary(Un::CountDistinct, e.build()))
 }
 
 /// `sum(e)`; NULL over no rows. Integer sums widen as PostgreSQL's do (int4 → int8,
@@ -170,7 +168,7 @@ pub fn sum<E: Expression>(e: E) -> Aggregate<<E::SqlType as SqlNumeric>::Sum, E:
 where
     E::SqlType: SqlNumeric,
 {
-    Aggregate::new(e.build().map(|e| Func::sum(e).into()))
+    Aggregate::new(Built::unary(Un::Sum, e.build()))
 }
 
 /// `avg(e)`: numeric for integers, float8 for floats; NULL over no rows.
@@ -178,7 +176,7 @@ pub fn avg<E: Expression>(e: E) -> Aggregate<<E::SqlType as SqlNumeric>::Avg, E:
 where
     E::SqlType: SqlNumeric,
 {
-    Aggregate::new(e.build().map(|e| Func::avg(e).into()))
+    Aggregate::new(Built::unary(Un::Avg, e.build()))
 }
 
 /// `min(e)`; NULL over no rows.
@@ -186,7 +184,7 @@ pub fn min<E: Expression>(e: E) -> Aggregate<<E::SqlType as SqlType>::IntoNullab
 where
     E::SqlType: SqlType,
 {
-    Aggregate::new(e.build().map(|e| Func::min(e).into()))
+    Aggregate::new(Built::unary(Un::Min, e.build()))
 }
 
 /// `max(e)`; NULL over no rows.
@@ -194,7 +192,7 @@ pub fn max<E: Expression>(e: E) -> Aggregate<<E::SqlType as SqlType>::IntoNullab
 where
     E::SqlType: SqlType,
 {
-    Aggregate::new(e.build().map(|e| Func::max(e).into()))
+    Aggregate::new(Built::unary(Un::Max, e.build()))
 }
 
 /// `lower(e)`.
@@ -202,7 +200,7 @@ pub fn lower<E: Expression>(e: E) -> Typed<E::SqlType, E::Tables>
 where
     E::SqlType: super::expr::TextLike,
 {
-    Typed::new(e.build().map(|e| Func::lower(e).into()))
+    Typed::new(Built::unary(Un::Lower, e.build()))
 }
 
 /// `upper(e)`.
@@ -210,7 +208,7 @@ pub fn upper<E: Expression>(e: E) -> Typed<E::SqlType, E::Tables>
 where
     E::SqlType: super::expr::TextLike,
 {
-    Typed::new(e.build().map(|e| Func::upper(e).into()))
+    Typed::new(Built::unary(Un::Upper, e.build()))
 }
 
 /// `coalesce(e, fallback)`: `e`, or `fallback` (a non-null value of the same type) when
@@ -229,7 +227,7 @@ where
     F: AsExpression<<E::SqlType as SqlType>::NotNull>,
 {
     Typed::new(Built::template(
-        "coalesce($1, $2)".into(),
+        "coalesce($1, $2)",
         vec![e.build(), fallback.as_expression().build()],
     ))
 }

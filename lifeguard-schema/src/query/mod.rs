@@ -45,8 +45,8 @@ mod write;
 pub use built::{BoundValue, Built, SqlQuery};
 pub use expr::{
     ArrayOf, AsExpression, Binary, BoolExpressionMethods, BoolLike, Bound, Eq, Expression,
-    ExpressionMethods, SqlNumeric, TablesOf, TextExpressionMethods, TextLike, Typed, column_expr,
-    default_value, excluded, into_sql, not,
+    ExpressionMethods, SqlNumeric, TablesOf, TextExpressionMethods, TextLike, Typed, default_value,
+    excluded, into_sql, not,
 };
 pub use functions::{
     Aggregate, Window, WindowFunction, avg, coalesce, count, count_distinct, count_star,

@@ -2,9 +2,7 @@
 
 use std::marker::PhantomData;
 
-use sea_query::Expr;
-
-use super::built::Built;
+use super::built::{Built, Node};
 use super::expr::{AsExpression, Expression};
 
 /// A raw SQL fragment of SQL type `ST`, made with [`sql`]. Its pieces are written as given,
@@ -38,7 +36,7 @@ impl<ST> Clone for SqlFragment<ST> {
 /// ```
 pub fn sql<ST>(text: &str) -> SqlFragment<ST> {
     SqlFragment {
-        parts: vec![Built::plain(Expr::cust(text.to_owned()))],
+        parts: vec![Built::new(Node::Text(text.to_owned().into()))],
         _marker: PhantomData,
     }
 }
@@ -46,7 +44,8 @@ pub fn sql<ST>(text: &str) -> SqlFragment<ST> {
 impl<ST> SqlFragment<ST> {
     /// Appends more SQL text.
     pub fn sql(mut self, text: &str) -> Self {
-        self.parts.push(Built::plain(Expr::cust(text.to_owned())));
+        self.parts
+            .push(Built::new(Node::Text(text.to_owned().into())));
         self
     }
 

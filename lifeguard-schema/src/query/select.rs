@@ -3,12 +3,12 @@
 use std::marker::PhantomData;
 
 use sea_query::{
-    CommonTableExpression, Expr, ExprTrait, JoinType, LockBehavior, LockType, NullOrdering, Order,
+    CommonTableExpression, Expr, JoinType, LockBehavior, LockType, NullOrdering, Order,
     PostgresQueryBuilder, Query, SelectStatement, WithClause,
 };
 
-use super::built::{Built, Param, SqlQuery, finish};
-use super::expr::{BoolLike, Expression, Typed, column_ref};
+use super::built::{BoundValue, Built, Key, Node, Op, SqlQuery, render, tag_number};
+use super::expr::{BoolLike, Expression, Typed};
 use super::sources::{AllIn, JoinsQuery, NullableTable};
 use crate::meta::{Column, Table, TableMeta};
 use crate::sql_types::{Bool, SqlType};
@@ -168,15 +168,15 @@ pub trait ColumnList {
     /// The tables they belong to.
     type Tables;
     /// Appends the column references.
-    fn columns(out: &mut Vec<Expr>);
+    fn columns(out: &mut Vec<(&'static TableMeta, &'static str)>);
     /// Appends the columns' SQL names.
     fn names(out: &mut Vec<&'static str>);
 }
 
 impl<C: Column> ColumnList for C {
     type Tables = C::Table;
-    fn columns(out: &mut Vec<Expr>) {
-        out.push(super::expr::column_expr::<C>());
+    fn columns(out: &mut Vec<(&'static TableMeta, &'static str)>) {
+        out.push((C::Table::meta(), C::NAME));
     }
     fn names(out: &mut Vec<&'static str>) {
         out.push(C::NAME);
@@ -187,8 +187,8 @@ macro_rules! column_lists {
     ($($t:ident),+) => {
         impl<$($t: Column),+> ColumnList for ($($t,)+) {
             type Tables = column_lists!(@tables $($t)+);
-            fn columns(out: &mut Vec<Expr>) {
-                $(out.push(super::expr::column_expr::<$t>());)+
+            fn columns(out: &mut Vec<(&'static TableMeta, &'static str)>) {
+                $(out.push(($t::Table::meta(), $t::NAME));)+
             }
             fn names(out: &mut Vec<&'static str>) {
                 $(out.push($t::NAME);)+
@@ -210,7 +210,7 @@ column_lists!(A, B, C, D, E, F);
 enum Distinct {
     No,
     All,
-    On(Vec<Expr>),
+    On(Vec<(&'static TableMeta, &'static str)>),
 }
 
 #[derive(Clone)]
@@ -228,8 +228,8 @@ pub(crate) struct SelectCore {
     joins: Vec<Join>,
     pub(crate) filter: Option<Built>,
     order: Vec<OrderItem>,
-    limit: Option<u64>,
-    offset: Option<u64>,
+    limit: Option<i64>,
+    offset: Option<i64>,
     distinct: Distinct,
     group_by: Vec<Built>,
     having: Option<Built>,
@@ -248,11 +248,23 @@ pub(crate) fn table_ref(t: &'static TableMeta) -> sea_query::TableRef {
 pub(crate) fn and(a: Option<Built>, b: Built) -> Built {
     match a {
         None => b,
-        Some(a) => Built::combine(vec![a, b], |mut e| {
-            let r = e.pop().expect("two parts");
-            let l = e.pop().expect("two parts");
-            l.and(r)
-        }),
+        Some(a) => Built::binary(a, Op::And, b),
+    }
+}
+
+fn column_expr(t: &'static TableMeta, c: &'static str) -> Expr {
+    Node::column(t, c).into_expr(&mut Vec::new())
+}
+
+fn order_byte(o: &Order, n: Option<NullOrdering>) -> u8 {
+    let d = match o {
+        Order::Desc => 1,
+        _ => 0,
+    };
+    d | match n {
+        None => 0,
+        Some(NullOrdering::First) => 2,
+        Some(NullOrdering::Last) => 4,
     }
 }
 
@@ -274,18 +286,97 @@ impl SelectCore {
         }
     }
 
-    /// The sea-query statement; values move into `params`.
-    pub(crate) fn statement(self, params: &mut Vec<Param>) -> SelectStatement {
+    /// Writes the shape and collects the values, in the order `statement` binds them.
+    pub(crate) fn shape(&self, key: &mut Key, values: &mut Vec<BoundValue>) {
+        key.byte(b'S');
+        key.meta(self.from);
+        match &self.select {
+            Some(list) => {
+                key.usize(list.len());
+                for b in list {
+                    b.0.shape(key, values);
+                }
+            }
+            None => key.byte(0),
+        }
+        match &self.distinct {
+            Distinct::No => key.byte(0),
+            Distinct::All => key.byte(1),
+            Distinct::On(cols) => {
+                key.byte(2);
+                key.usize(cols.len());
+                for (t, c) in cols {
+                    key.meta(t);
+                    key.name(c);
+                }
+            }
+        }
+        key.usize(self.joins.len());
+        for j in &self.joins {
+            key.byte(matches!(j.kind, JoinType::LeftJoin) as u8);
+            key.meta(j.table);
+            j.on.0.shape(key, values);
+        }
+        if let Some(f) = &self.filter {
+            key.byte(b'W');
+            f.0.shape(key, values);
+        }
+        key.usize(self.group_by.len());
+        for g in &self.group_by {
+            g.0.shape(key, values);
+        }
+        if let Some(h) = &self.having {
+            key.byte(b'H');
+            h.0.shape(key, values);
+        }
+        key.usize(self.order.len());
+        for o in &self.order {
+            key.byte(order_byte(&o.order, o.nulls));
+            o.built.0.shape(key, values);
+        }
+        if let Some(l) = self.limit {
+            key.byte(b'L');
+            values.push(std::sync::Arc::new(l));
+        }
+        if let Some(o) = self.offset {
+            key.byte(b'O');
+            values.push(std::sync::Arc::new(o));
+        }
+        key.byte(match self.lock {
+            None => 0,
+            Some((t, b)) => {
+                let t = match t {
+                    LockType::Update => 1,
+                    LockType::NoKeyUpdate => 2,
+                    LockType::Share => 3,
+                    _ => 4,
+                };
+                t | match b {
+                    None => 0,
+                    Some(LockBehavior::Nowait) => 8,
+                    Some(_) => 16,
+                }
+            }
+        });
+        key.usize(self.ctes.len());
+        for (t, core) in &self.ctes {
+            key.meta(t);
+            core.shape(key, values);
+        }
+    }
+
+    /// The sea-query statement; values are appended to `values` and stand as tags.
+    pub(crate) fn statement(self, values: &mut Vec<BoundValue>) -> SelectStatement {
         let mut q = Query::select();
         match self.select {
             Some(list) => {
                 for b in list {
-                    q.expr(b.take(params));
+                    q.expr(b.0.into_expr(values));
                 }
             }
             None => {
                 for c in self.from.columns {
-                    q.expr(column_ref(self.from, c.name));
+                    q.expr(column_expr(self.from, c.name));
                 }
             }
         }
@@ -295,39 +386,43 @@ impl SelectCore {
                 q.distinct();
             }
             Distinct::On(cols) => {
-                q.distinct_on(cols.into_iter().map(|c| match c {
+                q.distinct_on(cols.into_iter().map(|(t, c)| match column_expr(t, c) {
                     Expr::Column(c) => c,
-                    _ => unreachable!("DISTINCT ON takes columns"),
+                    _ => unreachable!("a column renders as a column"),
                 }));
             }
         }
         q.from(table_ref(self.from));
         for j in self.joins {
-            let on = j.on.take(params);
+            let on = j.on.0.into_expr(values);
             q.join(j.kind, table_ref(j.table), on);
         }
         if let Some(f) = self.filter {
-            q.and_where(f.take(params));
+            q.and_where(f.0.into_expr(values));
         }
         if !self.group_by.is_empty() {
-            let exprs: Vec<Expr> = self.group_by.into_iter().map(|b| b.take(params)).collect();
+            let exprs: Vec<Expr> = self
+                .group_by
+                .into_iter()
+                .map(|b| b.0.into_expr(values))
+                .collect();
             q.add_group_by(exprs);
         }
         if let Some(h) = self.having {
-            q.and_having(h.take(params));
+            q.and_having(h.0.into_expr(values));
         }
         for o in self.order {
-            let e = o.built.take(params);
+            let e = o.built.0.into_expr(values);
             match o.nulls {
                 Some(n) => q.order_by_expr_with_nulls(e, o.order, n),
                 None => q.order_by_expr(e, o.order),
             };
         }
         if let Some(l) = self.limit {
-            q.limit(l);
+            q.limit(tag_number(l, values));
         }
         if let Some(o) = self.offset {
-            q.offset(o);
+            q.offset(tag_number(o, values));
         }
         match self.lock {
             Some((t, Some(b))) => {
@@ -341,7 +436,7 @@ impl SelectCore {
         if !self.ctes.is_empty() {
             let mut with = WithClause::new();
             for (table, core) in self.ctes {
-                let sub = core.statement(params);
+                let sub = core.statement(values);
                 let mut cte = CommonTableExpression::new();
                 cte.query(sub).table_name(table.name);
                 cte.columns(table.columns.iter().map(|c| c.name));
@@ -352,12 +447,35 @@ impl SelectCore {
         q
     }
 
-    fn build(self) -> SqlQuery {
-        let mut params = Vec::new();
-        let stmt = self.statement(&mut params);
-        let (sql, values) = stmt.build(PostgresQueryBuilder);
-        finish(sql, values, params)
+    /// The statement's SQL, wrapped by `wrap` (plain, `count(*)`, `EXISTS`).
+    fn build(self, wrap: Wrap) -> SqlQuery {
+        let mut key = Key::default();
+        key.byte(wrap as u8);
+        let mut values = Vec::new();
+        self.shape(&mut key, &mut values);
+        render(key, values, move || {
+            let mut tagged = Vec::new();
+            let inner = self.statement(&mut tagged);
+            let (sql, tags) = match wrap {
+                Wrap::Plain => inner.build(PostgresQueryBuilder),
+                Wrap::Count => Query::select()
+                    .expr(sea_query::Func::count(Expr::col(sea_query::Asterisk)))
+                    .from_subquery(inner, "q")
+                    .build(PostgresQueryBuilder),
+                Wrap::Exists => Query::select()
+                    .expr(Expr::exists(inner))
+                    .build(PostgresQueryBuilder),
+            };
+            (sql, tags, tagged.len())
+        })
     }
+}
+
+#[derive(Clone, Copy)]
+enum Wrap {
+    Plain,
+    Count,
+    Exists,
 }
 
 /// A `SELECT` over the sources `QS` (a type-level list of tables), returning rows of SQL
@@ -396,7 +514,7 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
 
     /// The SQL text and bound values.
     pub fn to_sql(self) -> SqlQuery {
-        self.core.build()
+        self.core.build(Wrap::Plain)
     }
 
     /// Selects `list` (an expression or a tuple of them) instead of the table's columns.
@@ -429,11 +547,7 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
         let c = condition.build();
         self.core.filter = Some(match self.core.filter.take() {
             None => c,
-            Some(f) => Built::combine(vec![f, c], |mut e| {
-                let r = e.pop().expect("two parts");
-                let l = e.pop().expect("two parts");
-                l.or(r)
-            }),
+            Some(f) => Built::binary(f, Op::Or, c),
         });
         self
     }
@@ -459,13 +573,13 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
 
     /// `LIMIT n` (bound as a parameter).
     pub fn limit(mut self, n: i64) -> Self {
-        self.core.limit = Some(Ord::max(n, 0) as u64);
+        self.core.limit = Some(Ord::max(n, 0));
         self
     }
 
     /// `OFFSET n` (bound as a parameter).
     pub fn offset(mut self, n: i64) -> Self {
-        self.core.offset = Some(Ord::max(n, 0) as u64);
+        self.core.offset = Some(Ord::max(n, 0));
         self
     }
 
@@ -514,7 +628,7 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
         self.core.joins.push(Join {
             kind: JoinType::InnerJoin,
             table: T::meta(),
-            on: Built::plain(T::on()),
+            on: T::on(),
         });
         wrap(self.core)
     }
@@ -528,7 +642,7 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
         self.core.joins.push(Join {
             kind: JoinType::LeftJoin,
             table: T::meta(),
-            on: Built::plain(T::on()),
+            on: T::on(),
         });
         wrap(self.core)
     }
@@ -618,23 +732,12 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
 
     /// `SELECT count(*) FROM (this query) AS q`, built.
     pub fn count_sql(self) -> SqlQuery {
-        let mut params = Vec::new();
-        let inner = self.core.statement(&mut params);
-        let mut q = Query::select();
-        q.expr(sea_query::Func::count(Expr::col(sea_query::Asterisk)))
-            .from_subquery(inner, "q");
-        let (sql, values) = q.build(PostgresQueryBuilder);
-        finish(sql, values, params)
+        self.core.build(Wrap::Count)
     }
 
     /// `SELECT EXISTS (this query)`, built.
     pub fn exists_sql(self) -> SqlQuery {
-        let mut params = Vec::new();
-        let inner = self.core.statement(&mut params);
-        let mut q = Query::select();
-        q.expr(Expr::exists(inner));
-        let (sql, values) = q.build(PostgresQueryBuilder);
-        finish(sql, values, params)
+        self.core.build(Wrap::Exists)
     }
 
     /// The query as a scalar subquery `(SELECT …)`: one value, NULL when it returns no row.
@@ -646,28 +749,13 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
     }
 
     pub(crate) fn into_subquery_expr(self) -> Built {
-        let mut params = Vec::new();
-        let stmt = self.core.statement(&mut params);
-        Built {
-            expr: Expr::SubQuery(None, Box::new(stmt.into())),
-            params,
-        }
-    }
-
-    pub(crate) fn into_statement(self) -> (SelectStatement, Vec<Param>) {
-        let mut params = Vec::new();
-        let stmt = self.core.statement(&mut params);
-        (stmt, params)
+        Built::new(Node::SubQuery(Box::new(self.core)))
     }
 }
 
 /// `EXISTS (query)`.
 pub fn exists<QS, S, O>(query: SelectQuery<QS, S, O>) -> Typed<Bool, O> {
-    let (stmt, params) = query.into_statement();
-    Typed::new(Built {
-        expr: Expr::exists(stmt),
-        params,
-    })
+    Typed::new(Built::new(Node::Exists(Box::new(query.core))))
 }
 
 /// Subquery membership on every expression.
@@ -677,10 +765,10 @@ pub trait SubqueryMethods: Expression {
         self,
         query: SelectQuery<QS, Self::SqlType, O>,
     ) -> Typed<Bool, (Self::Tables, O)> {
-        let (stmt, params) = query.into_statement();
-        let mut b = self.build().map(|l| l.in_subquery(stmt));
-        b.params.extend(params);
-        Typed::new(b)
+        Typed::new(Built::new(Node::InSubquery(
+            Box::new(self.build().0),
+            Box::new(query.core),
+        )))
     }
 }
 

@@ -83,7 +83,7 @@ impl<A: MakeNullable, B: MakeNullable> MakeNullable for (A, B) {
 )]
 pub trait JoinsQuery<QS, I, D> {
     /// The `ON` condition.
-    fn on() -> sea_query::Expr;
+    fn on() -> super::built::Built;
 }
 
 /// Direction: the new table holds the foreign key.
@@ -98,7 +98,7 @@ where
     T: crate::meta::JoinTo<H>,
     H: Table,
 {
-    fn on() -> sea_query::Expr {
+    fn on() -> super::built::Built {
         super::expr::join_condition::<T, H>()
     }
 }
@@ -108,7 +108,7 @@ where
     H: crate::meta::JoinTo<T>,
     T: Table,
 {
-    fn on() -> sea_query::Expr {
+    fn on() -> super::built::Built {
         super::expr::join_condition::<H, T>()
     }
 }
@@ -117,7 +117,7 @@ impl<T, H, Tail, I, D> JoinsQuery<(H, Tail), There<I>, D> for T
 where
     T: JoinsQuery<Tail, I, D>,
 {
-    fn on() -> sea_query::Expr {
+    fn on() -> super::built::Built {
         <T as JoinsQuery<Tail, I, D>>::on()
     }
 }

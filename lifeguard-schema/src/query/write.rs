@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use sea_query::{OnConflict, PostgresQueryBuilder, Query, ReturningClause};
 
-use super::built::{Built, Param, SqlQuery, finish};
+use super::built::{BoundValue, Built, Key, SqlQuery, render};
 use super::expr::{BoolLike, Eq, Expression};
 use super::select::{ColumnList, SelectList, SelectQuery, and, table_ref};
 use super::sources::AllIn;
@@ -153,8 +153,41 @@ pub struct NoReturning;
 #[derive(Debug, Clone, Copy)]
 pub struct Returning<S>(PhantomData<S>);
 
-fn returning_clause(list: Vec<Built>, params: &mut Vec<Param>) -> ReturningClause {
-    Query::returning().exprs(list.into_iter().map(|b| b.take(params)))
+fn returning_clause(list: Vec<Built>, values: &mut Vec<BoundValue>) -> ReturningClause {
+    Query::returning().exprs(list.into_iter().map(|b| b.0.into_expr(values)))
+}
+
+fn value_expr(v: Option<Built>, values: &mut Vec<BoundValue>) -> sea_query::Expr {
+    match v {
+        Some(b) => b.0.into_expr(values),
+        None => sea_query::Expr::Keyword(sea_query::Keyword::Default),
+    }
+}
+
+fn shape_value(v: &Option<Built>, key: &mut Key, values: &mut Vec<BoundValue>) {
+    match v {
+        Some(b) => b.0.shape(key, values),
+        None => key.byte(0xFF),
+    }
+}
+
+fn shape_list(list: &Option<Vec<Built>>, key: &mut Key, values: &mut Vec<BoundValue>) {
+    match list {
+        Some(l) => {
+            key.usize(l.len());
+            for b in l {
+                b.0.shape(key, values);
+            }
+        }
+        None => key.byte(0xFF),
+    }
+}
+
+fn shape_names(names: &[&'static str], key: &mut Key) {
+    key.usize(names.len());
+    for n in names {
+        key.name(n);
+    }
 }
 
 #[derive(Clone)]
@@ -278,53 +311,77 @@ impl<T: Table, R> InsertStatement<T, R> {
 
     /// The SQL text and bound values.
     pub fn to_sql(self) -> SqlQuery {
-        let mut params = Vec::new();
-        let mut q = Query::insert();
-        q.into_table(table_ref(self.table));
-        if self.rows.is_empty() {
-            q.or_default_values();
-        } else {
-            q.columns(self.columns.iter().copied());
-            for row in self.rows {
-                let exprs: Vec<sea_query::Expr> = row
-                    .into_iter()
-                    .map(|v| match v {
-                        Some(b) => b.take(&mut params),
-                        None => sea_query::Expr::Keyword(sea_query::Keyword::Default),
-                    })
-                    .collect();
-                q.values_panic(exprs);
+        let mut key = Key::default();
+        let mut values = Vec::new();
+        key.byte(b'I');
+        key.meta(self.table);
+        shape_names(&self.columns, &mut key);
+        key.usize(self.rows.len());
+        for row in &self.rows {
+            for v in row {
+                shape_value(v, &mut key, &mut values);
             }
         }
-        if let Some((target, action)) = self.conflict {
-            let mut oc = if target.is_empty() {
-                OnConflict::new()
+        match &self.conflict {
+            None => key.byte(0),
+            Some((target, action)) => {
+                key.byte(1);
+                shape_names(target, &mut key);
+                match action {
+                    ConflictAction::Nothing => key.byte(0),
+                    ConflictAction::Update(sets) => {
+                        key.usize(sets.len());
+                        for (c, v) in sets {
+                            key.name(c);
+                            shape_value(v, &mut key, &mut values);
+                        }
+                    }
+                }
+            }
+        }
+        shape_list(&self.returning, &mut key, &mut values);
+        render(key, values, move || {
+            let mut tagged = Vec::new();
+            let mut q = Query::insert();
+            q.into_table(table_ref(self.table));
+            if self.rows.is_empty() {
+                q.or_default_values();
             } else {
-                OnConflict::columns(target)
-            };
-            match action {
-                ConflictAction::Nothing => {
-                    oc.do_nothing();
-                }
-                ConflictAction::Update(sets) => {
-                    oc.values(sets.into_iter().map(|(c, v)| {
-                        (
-                            c,
-                            match v {
-                                Some(b) => b.take(&mut params),
-                                None => sea_query::Expr::Keyword(sea_query::Keyword::Default),
-                            },
-                        )
-                    }));
+                q.columns(self.columns.iter().copied());
+                for row in self.rows {
+                    let exprs: Vec<sea_query::Expr> = row
+                        .into_iter()
+                        .map(|v| value_expr(v, &mut tagged))
+                        .collect();
+                    q.values_panic(exprs);
                 }
             }
-            q.on_conflict(oc);
-        }
-        if let Some(list) = self.returning {
-            q.returning(returning_clause(list, &mut params));
-        }
-        let (sql, values) = q.build(PostgresQueryBuilder);
-        finish(sql, values, params)
+            if let Some((target, action)) = self.conflict {
+                let mut oc = if target.is_empty() {
+                    OnConflict::new()
+                } else {
+                    OnConflict::columns(target)
+                };
+                match action {
+                    ConflictAction::Nothing => {
+                        oc.do_nothing();
+                    }
+                    ConflictAction::Update(sets) => {
+                        let sets: Vec<(&'static str, sea_query::Expr)> = sets
+                            .into_iter()
+                            .map(|(c, v)| (c, value_expr(v, &mut tagged)))
+                            .collect();
+                        oc.values(sets);
+                    }
+                }
+                q.on_conflict(oc);
+            }
+            if let Some(list) = self.returning {
+                q.returning(returning_clause(list, &mut tagged));
+            }
+            let (sql, tags) = q.build(PostgresQueryBuilder);
+            (sql, tags, tagged.len())
+        })
     }
 }
 
@@ -437,24 +494,37 @@ impl<T: Table, R> UpdateStatement<T, R> {
             "update({}) has nothing to set: call .set(...) before running it",
             T::meta().name
         );
-        let mut params = Vec::new();
-        let mut q = Query::update();
-        q.table(table_ref(T::meta()));
-        for (c, v) in self.sets {
-            let e = match v {
-                Some(b) => b.take(&mut params),
-                None => sea_query::Expr::Keyword(sea_query::Keyword::Default),
-            };
-            q.value(c, e);
+        let mut key = Key::default();
+        let mut values = Vec::new();
+        key.byte(b'U');
+        key.meta(T::meta());
+        key.usize(self.sets.len());
+        for (c, v) in &self.sets {
+            key.name(c);
+            shape_value(v, &mut key, &mut values);
         }
-        if let Some(f) = self.filter {
-            q.and_where(f.take(&mut params));
+        match &self.filter {
+            Some(f) => f.0.shape(&mut key, &mut values),
+            None => key.byte(0xFF),
         }
-        if let Some(list) = self.returning {
-            q.returning(returning_clause(list, &mut params));
-        }
-        let (sql, values) = q.build(PostgresQueryBuilder);
-        finish(sql, values, params)
+        shape_list(&self.returning, &mut key, &mut values);
+        render(key, values, move || {
+            let mut tagged = Vec::new();
+            let mut q = Query::update();
+            q.table(table_ref(T::meta()));
+            for (c, v) in self.sets {
+                let e = value_expr(v, &mut tagged);
+                q.value(c, e);
+            }
+            if let Some(f) = self.filter {
+                q.and_where(f.0.into_expr(&mut tagged));
+            }
+            if let Some(list) = self.returning {
+                q.returning(returning_clause(list, &mut tagged));
+            }
+            let (sql, tags) = q.build(PostgresQueryBuilder);
+            (sql, tags, tagged.len())
+        })
     }
 }
 
@@ -511,17 +581,28 @@ impl<T: Table, R> DeleteStatement<T, R> {
 
     /// The SQL text and bound values.
     pub fn to_sql(self) -> SqlQuery {
-        let mut params = Vec::new();
-        let mut q = Query::delete();
-        q.from_table(table_ref(T::meta()));
-        if let Some(f) = self.filter {
-            q.and_where(f.take(&mut params));
+        let mut key = Key::default();
+        let mut values = Vec::new();
+        key.byte(b'D');
+        key.meta(T::meta());
+        match &self.filter {
+            Some(f) => f.0.shape(&mut key, &mut values),
+            None => key.byte(0xFF),
         }
-        if let Some(list) = self.returning {
-            q.returning(returning_clause(list, &mut params));
-        }
-        let (sql, values) = q.build(PostgresQueryBuilder);
-        finish(sql, values, params)
+        shape_list(&self.returning, &mut key, &mut values);
+        render(key, values, move || {
+            let mut tagged = Vec::new();
+            let mut q = Query::delete();
+            q.from_table(table_ref(T::meta()));
+            if let Some(f) = self.filter {
+                q.and_where(f.0.into_expr(&mut tagged));
+            }
+            if let Some(list) = self.returning {
+                q.returning(returning_clause(list, &mut tagged));
+            }
+            let (sql, tags) = q.build(PostgresQueryBuilder);
+            (sql, tags, tagged.len())
+        })
     }
 }
 

@@ -1,0 +1,32 @@
+// Rule 2: a query names only columns of the tables it selects from.
+// `posts` is not joined, so filtering a `users` query on `posts::id` does not compile.
+
+use lifeguard::query::dsl::*;
+
+lifeguard::table! {
+    users (id) {
+        id -> Int4,
+        name -> Text,
+        email -> Nullable<Text>,
+    }
+}
+
+lifeguard::table! {
+    posts (id) {
+        id -> Int4,
+        author_id -> Int4,
+        title -> Text,
+    }
+}
+
+lifeguard::joinable!(posts -> users (author_id));
+
+fn query(pool: &lifeguard::LifeguardPool) {
+    let _: Vec<String> = users::table
+        .select(users::name)
+        .filter(posts::id.eq(1))
+        .load(pool)
+        .unwrap();
+}
+
+fn main() {}
