@@ -1,7 +1,7 @@
 //! Lifeguard's quick start: connect, create a table, insert, query, run a transaction,
 //! share one pipelined connection between many coroutines, send an explicit batch,
-//! round-trip a LISTEN/NOTIFY, then serve 1,000 coroutines from a `LifeguardPool` of 4
-//! connections and print its metrics.
+//! round-trip a LISTEN/NOTIFY, serve 1,000 coroutines from a `LifeguardPool` of 4
+//! connections and print its metrics, then run typed queries declared with `table!`.
 //!
 //! With `DATABASE_URL` set it uses that database; otherwise it starts a throwaway
 //! PostgreSQL server of its own (removed when the program ends).
@@ -16,7 +16,17 @@ use std::time::{Duration, Instant};
 use lifeguard::LifeExecutor;
 use lifeguard::client::{self, Client};
 use lifeguard::pool::LifeguardPool;
+use lifeguard::query::dsl::*;
 use lifeguard::testkit::PgServer;
+
+lifeguard::table! {
+    /// The people of the quick start.
+    quickstart_people (id) {
+        id -> Int8,
+        name -> Text,
+        score -> Int4,
+    }
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     may::config().set_workers(2);
@@ -89,7 +99,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     transfer(&mut client)?;
     pipelined(client)?;
     listen_notify(&url)?;
-    pooled(&url)?;
+    let pool = pooled(&url)?;
+    typed(&pool)?;
     println!("done");
     Ok(())
 }
@@ -192,7 +203,7 @@ fn listen_notify(url: &str) -> Result<(), client::Error> {
 
 /// A pool: 1,000 coroutines share 4 connections (single statements pipeline on them; no
 /// checkout), a transaction takes one alone, and the metrics say what happened.
-fn pooled(url: &str) -> Result<(), client::Error> {
+fn pooled(url: &str) -> Result<LifeguardPool, client::Error> {
     let pool = LifeguardPool::builder(url)?.size(4).build()?;
     let (grace,): (i32,) = pool.query_one_as(
         "SELECT score FROM quickstart_people WHERE name = 'grace'",
@@ -233,5 +244,32 @@ fn pooled(url: &str) -> Result<(), client::Error> {
     {
         println!("  {line}");
     }
+    Ok(pool)
+}
+
+/// Typed queries over the `table!` declaration: checked at compile time, values bound.
+fn typed(pool: &LifeguardPool) -> Result<(), client::Error> {
+    use quickstart_people as people;
+    let id: i64 = insert_into(people::table)
+        .values((people::name.eq("barbara"), people::score.eq(71)))
+        .returning(people::id)
+        .get_result(pool)?;
+    println!("typed insert: barbara has id {id}");
+    let top = people::table
+        .select((people::name, people::score))
+        .filter(people::score.gt(50))
+        .order_by(people::score.desc());
+    println!("typed select, as SQL: {}", top.clone().to_sql().sql);
+    let rows: Vec<(String, i32)> = top.load(pool)?;
+    println!("  scores over 50: {rows:?}");
+    let bumped = update(people::table.filter(people::name.eq("barbara")))
+        .set(people::score.eq(people::score + 10))
+        .execute(pool)?;
+    let total: Option<i64> = people::table.select(sum(people::score)).get_result(pool)?;
+    println!(
+        "typed update: {bumped} row; {} people, scores summing to {}",
+        people::table.count(pool)?,
+        total.unwrap_or(0)
+    );
     Ok(())
 }

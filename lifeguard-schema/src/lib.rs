@@ -1,10 +1,12 @@
 //! Lifeguard's pure schema layer; none of it performs I/O.
 //!
-//! Today: the [`table!`] macro in Diesel 2.x's syntax plus the attributes migrations need,
-//! [`joinable!`], the [`sql_types`] markers, the run-time [`meta`] data the macro generates,
-//! the owned [`model`] built from it, with the `parser` feature the `schema.rs` file parser
-//! that reads the same declarations into the same model, and SQL identifier quoting. The
-//! query builder and the diff engine are not there yet.
+//! The [`table!`] macro in Diesel 2.x's syntax plus the attributes migrations need,
+//! [`joinable!`], the [`sql_types`] markers and [`sql_enum!`] for PostgreSQL enums, the
+//! run-time [`meta`] data the macro generates, the owned [`model`] built from it, the typed
+//! [`query`] builder (SQL via sea-query, every value bound), the [`values`] PostgreSQL types
+//! the ecosystem lacks, with the `parser` feature the `schema.rs` file parser that reads the
+//! same declarations into the same model, and SQL identifier quoting. The diff engine is not
+//! there yet.
 
 #![warn(missing_docs)]
 

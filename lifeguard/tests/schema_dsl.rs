@@ -180,6 +180,13 @@ fn migration_extensions_are_in_the_metadata() {
     assert_eq!(fk.on_delete, FkAction::Cascade);
     assert_eq!(fk.on_update, FkAction::NoAction);
     assert_eq!(fk.deferrable, Deferrable::InitiallyDeferred);
+    let status = o.column("status").unwrap();
+    assert_eq!(status.sql_type.name, "order_status");
+    assert_eq!(
+        status.sql_type.enum_labels,
+        &["open", "shipped", "cancelled"]
+    );
+    assert_eq!(status.default, Some("'open'"));
 
     let l = order_lines::table::meta();
     let r = l.column("order_id").unwrap().references.unwrap();
