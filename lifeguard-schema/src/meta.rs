@@ -29,6 +29,15 @@ pub trait JoinTo<Parent: Table>: Table {
     type ForeignKey: Column<Table = Self>;
 }
 
+/// A column declared with `#[references(table(column))]`: a foreign key, usable as a relation
+/// in joins (`inner_join_via`, `inner_join_referencing`).
+pub trait References: Column {
+    /// The referenced table.
+    type Target: Table;
+    /// The referenced column.
+    type TargetColumn: Column<Table = Self::Target>;
+}
+
 /// A declared table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableMeta {

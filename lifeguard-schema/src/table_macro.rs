@@ -147,6 +147,7 @@ macro_rules! __lg_table {
                         const NAME: &'static str = $crate::__lg_table!(@sql_name [$($cattr)*] stringify!($col));
                     }
                     $crate::__lg_column_expr!($col, $ty);
+                    $crate::__lg_table! { @relation [$($cattr)*] $col }
                 )*
             }
             pub use self::columns::*;
@@ -263,6 +264,16 @@ macro_rules! __lg_table {
         })
     };
     (@references [$other:tt $($rest:tt)*]) => { $crate::__lg_table!(@references [$($rest)*]) };
+
+    // A column's `#[references(...)]` is also a relation for joins.
+    (@relation [] $col:ident) => {};
+    (@relation [[references($table:ident ($column:ident) $(, $key:ident = $value:tt)* $(,)?)] $($rest:tt)*] $col:ident) => {
+        impl $crate::meta::References for $col {
+            type Target = super::super::$table::table;
+            type TargetColumn = super::super::$table::columns::$column;
+        }
+    };
+    (@relation [$other:tt $($rest:tt)*] $col:ident) => { $crate::__lg_table! { @relation [$($rest)*] $col } };
 
     // Options of a foreign key, in any order: `on_delete = cascade`, `on_update = set_null`,
     // `deferrable = initially_deferred`, `name = "fk_name"`.

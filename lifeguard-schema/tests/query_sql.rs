@@ -666,3 +666,42 @@ fn raw_text_is_part_of_the_shape() {
     assert!(a.sql.ends_with("WHERE true"), "{}", a.sql);
     assert!(b.sql.ends_with("WHERE false"), "{}", b.sql);
 }
+
+pub mod fk_schema {
+    lifeguard_schema::table! {
+        people (id) {
+            id -> Int4,
+            name -> Text,
+        }
+
+        letters (id) {
+            id -> Int8,
+            #[references(people(id), on_delete = cascade)]
+            sender_id -> Int4,
+            // Two foreign keys to the same table: each column is its own relation.
+            #[references(people(id))]
+            recipient_id -> Int4,
+        }
+    }
+}
+
+#[test]
+fn foreign_key_columns_are_relations() {
+    use fk_schema::{letters, people};
+    let q = letters::table
+        .inner_join_via(letters::sender_id)
+        .select((letters::id, people::name))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "letters"."id", "people"."name" FROM "letters" INNER JOIN "people" ON "letters"."sender_id" = "people"."id""#
+    );
+    let q = people::table
+        .left_join_referencing(letters::recipient_id)
+        .select((people::name, letters::id.nullable()))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "people"."name", "letters"."id" FROM "people" LEFT JOIN "letters" ON "letters"."recipient_id" = "people"."id""#
+    );
+}

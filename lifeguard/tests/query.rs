@@ -46,6 +46,7 @@ pub mod schema {
     lifeguard::table! {
         comments (id) {
             id -> Int8,
+            #[references(posts(id))]
             post_id -> Int8,
             body -> Text,
         }
@@ -310,6 +311,25 @@ fn joins_inner_left_and_explicit() {
         .unwrap();
     assert_eq!(rows.len(), 4);
     assert_eq!(rows[3], ("cid".into(), None));
+    // A foreign-key column as the relation, both ways.
+    let bodies: Vec<(String, String)> = comments::table
+        .inner_join_via(comments::post_id)
+        .select((posts::title, comments::body))
+        .order_by(comments::id)
+        .load(db)
+        .unwrap();
+    assert_eq!(bodies[0], ("a1".into(), "nice".into()));
+    let counts: Vec<(String, i64)> = posts::table
+        .left_join_referencing(comments::post_id)
+        .select((posts::title, count(comments::id.nullable())))
+        .group_by(posts::title)
+        .order_by(posts::title)
+        .load(db)
+        .unwrap();
+    assert_eq!(
+        counts,
+        [("a1".into(), 2), ("a2".into(), 0), ("b1".into(), 1)]
+    );
     let n = posts::table
         .query()
         .inner_join_on(

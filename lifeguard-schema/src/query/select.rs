@@ -9,8 +9,8 @@ use sea_query::{
 
 use super::built::{BoundValue, Built, Key, Node, Op, SqlQuery, render, tag_number};
 use super::expr::{BoolLike, Expression, Typed};
-use super::sources::{AllIn, JoinsQuery, NullableTable};
-use crate::meta::{Column, Table, TableMeta};
+use super::sources::{AllIn, Contains, JoinsQuery, NullableTable};
+use crate::meta::{Column, References, Table, TableMeta};
 use crate::sql_types::{Bool, SqlType};
 
 /// An `ORDER BY` item: an expression with its direction and the place of NULLs.
@@ -683,6 +683,67 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
         wrap(self.core)
     }
 
+    /// `INNER JOIN` the table a foreign-key column of the query references
+    /// (`posts::table.inner_join_via(posts::author_id)` joins `users`).
+    pub fn inner_join_via<F: References, I>(self, fk: F) -> SelectQuery<(F::Target, QS), S, O>
+    where
+        QS: Contains<F::Table, I>,
+    {
+        self.join_fk(JoinType::InnerJoin, F::Target::meta(), fk)
+    }
+
+    /// `LEFT JOIN` the table a foreign-key column of the query references.
+    pub fn left_join_via<F: References, I>(
+        self,
+        fk: F,
+    ) -> SelectQuery<(NullableTable<F::Target>, QS), S, O>
+    where
+        QS: Contains<F::Table, I>,
+    {
+        self.join_fk(JoinType::LeftJoin, F::Target::meta(), fk)
+    }
+
+    /// `INNER JOIN` the table whose foreign-key column references a table of the query
+    /// (`users::table.inner_join_referencing(posts::author_id)` joins `posts`).
+    pub fn inner_join_referencing<F: References, I>(
+        self,
+        fk: F,
+    ) -> SelectQuery<(F::Table, QS), S, O>
+    where
+        QS: Contains<F::Target, I>,
+    {
+        self.join_fk(JoinType::InnerJoin, F::Table::meta(), fk)
+    }
+
+    /// `LEFT JOIN` the table whose foreign-key column references a table of the query.
+    pub fn left_join_referencing<F: References, I>(
+        self,
+        fk: F,
+    ) -> SelectQuery<(NullableTable<F::Table>, QS), S, O>
+    where
+        QS: Contains<F::Target, I>,
+    {
+        self.join_fk(JoinType::LeftJoin, F::Table::meta(), fk)
+    }
+
+    fn join_fk<F: References, QS2>(
+        mut self,
+        kind: JoinType,
+        table: &'static TableMeta,
+        _fk: F,
+    ) -> SelectQuery<QS2, S, O> {
+        self.core.joins.push(Join {
+            kind,
+            table,
+            on: Built::binary(
+                Built::column::<F>(),
+                Op::Eq,
+                Built::column::<F::TargetColumn>(),
+            ),
+        });
+        wrap(self.core)
+    }
+
     /// `WITH cte AS (query)`: `cte` is a table declared with `table!` whose columns name
     /// and type the query's result (checked at compile time); the query may then select
     /// from or join it like any table.
@@ -819,6 +880,34 @@ pub trait TableQuery: Table {
         table: T,
     ) -> SelectQuery<(NullableTable<T>, (Self, ())), Self::SqlType> {
         self.query().left_join(table)
+    }
+    /// See [`SelectQuery::inner_join_via`].
+    fn inner_join_via<F: References<Table = Self>>(
+        self,
+        fk: F,
+    ) -> SelectQuery<(F::Target, (Self, ())), Self::SqlType> {
+        self.query().inner_join_via(fk)
+    }
+    /// See [`SelectQuery::left_join_via`].
+    fn left_join_via<F: References<Table = Self>>(
+        self,
+        fk: F,
+    ) -> SelectQuery<(NullableTable<F::Target>, (Self, ())), Self::SqlType> {
+        self.query().left_join_via(fk)
+    }
+    /// See [`SelectQuery::inner_join_referencing`].
+    fn inner_join_referencing<F: References<Target = Self>>(
+        self,
+        fk: F,
+    ) -> SelectQuery<(F::Table, (Self, ())), Self::SqlType> {
+        self.query().inner_join_referencing(fk)
+    }
+    /// See [`SelectQuery::left_join_referencing`].
+    fn left_join_referencing<F: References<Target = Self>>(
+        self,
+        fk: F,
+    ) -> SelectQuery<(NullableTable<F::Table>, (Self, ())), Self::SqlType> {
+        self.query().left_join_referencing(fk)
     }
     /// See [`SelectQuery::correlate`].
     fn correlate<T: Table>(self, outer: T) -> SelectQuery<(T, (Self, ())), Self::SqlType, (T, ())> {
