@@ -705,3 +705,35 @@ fn foreign_key_columns_are_relations() {
         r#"SELECT "people"."name", "letters"."id" FROM "people" LEFT JOIN "letters" ON "letters"."recipient_id" = "people"."id""#
     );
 }
+
+#[test]
+fn remaining_functions_and_clauses() {
+    let q = users::table
+        .select((
+            lower(users::name),
+            upper(users::name),
+            count_distinct(users::email),
+            dense_rank().over(window().order_by(users::id.desc().nulls_first())),
+            users::id.cast::<lifeguard_schema::sql_types::Int8>(),
+        ))
+        .group_by((users::name, users::id))
+        .for_no_key_update()
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        concat!(
+            r#"SELECT LOWER("users"."name"), UPPER("users"."name"), COUNT(DISTINCT "users"."email"),"#,
+            r#" dense_rank() OVER (ORDER BY "users"."id" DESC NULLS FIRST), CAST("users"."id" AS int8)"#,
+            r#" FROM "users" GROUP BY "users"."name", "users"."id" FOR NO KEY UPDATE"#
+        )
+    );
+    let q = users::table
+        .query()
+        .left_join_on(posts::table, posts::author_id.eq(users::id))
+        .select((users::id, posts::views.nullable()))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "users"."id", "posts"."views" FROM "users" LEFT JOIN "posts" ON "posts"."author_id" = "users"."id""#
+    );
+}
