@@ -13,6 +13,7 @@
 //!   columns' SQL types and the declaration readable at run time;
 //! - [`query`]: typed, chainable select/insert/update/delete over those tables, checked at
 //!   compile time, every value bound, run through any [`LifeExecutor`].
+//! - [`migrate`]: the migration runner: SQL folders, checksummed tracking, an advisory lock.
 //!
 //! Nothing in the library blocks a `may` worker thread: sockets are `may`'s, waits park the
 //! coroutine, and name resolution runs off-thread.
@@ -26,6 +27,7 @@ struct ReadmeDoctests;
 
 pub mod client;
 pub mod executor;
+pub mod migrate;
 pub mod pool;
 pub mod query;
 pub mod testkit;
