@@ -737,3 +737,75 @@ fn remaining_functions_and_clauses() {
         r#"SELECT "users"."id", "posts"."views" FROM "users" LEFT JOIN "posts" ON "posts"."author_id" = "users"."id""#
     );
 }
+
+#[test]
+fn write_targets_with_a_limit_write_exactly_the_selected_rows() {
+    let q = delete(
+        posts::table
+            .filter(posts::views.lt(5))
+            .order_by(posts::id)
+            .limit(100),
+    )
+    .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"DELETE FROM "posts" WHERE "posts"."ctid" IN (SELECT "posts"."ctid" FROM "posts" WHERE "posts"."views" < $1 ORDER BY "posts"."id" ASC LIMIT $2)"#
+    );
+    assert_eq!(params(&q), "[5, 100]");
+    let q = update(
+        posts::table
+            .filter(posts::views.lt(5))
+            .for_update()
+            .skip_locked()
+            .limit(1),
+    )
+    .set(posts::views.eq(0))
+    .to_sql();
+    assert!(
+        q.sql
+            .contains(r#"WHERE "posts"."ctid" IN (SELECT "posts"."ctid" FROM "posts""#),
+        "{}",
+        q.sql
+    );
+    assert!(q.sql.contains("FOR UPDATE SKIP LOCKED"), "{}", q.sql);
+}
+
+#[test]
+fn empty_batches_and_empty_updates_write_nothing() {
+    let none: Vec<lifeguard_schema::query::Eq<users::name, lifeguard_schema::query::Bound<Text>>> =
+        Vec::new();
+    let q = insert_into(users::table).values(none).to_sql();
+    assert_eq!(
+        q.sql,
+        r#"INSERT INTO "users" ("name") SELECT NULL WHERE false"#
+    );
+    let name: Option<String> = None;
+    let q = update(users::table)
+        .set((name.map(|n| users::name.eq(n)), users::active.eq(true)))
+        .to_sql();
+    assert_eq!(
+        q.sql, r#"UPDATE "users" SET "active" = $1"#,
+        "a None change is skipped"
+    );
+    let nothing: Option<String> = None;
+    let q = update(users::table.filter(users::id.eq(1)))
+        .set(nothing.map(|n| users::name.eq(n)))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"UPDATE "users" SET "id" = "users"."id" WHERE false"#
+    );
+}
+
+#[test]
+fn operands_of_templates_are_parenthesized() {
+    let q = users::table
+        .select(users::id)
+        .filter(users::active.eq(true).eq_any(vec![true]))
+        .filter((users::id + 1).between(2, users::id * 3))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "users"."id" FROM "users" WHERE (("users"."active" = $1) = ANY($2)) AND (("users"."id" + $3) BETWEEN $4 AND ("users"."id" * $5))"#
+    );
+}

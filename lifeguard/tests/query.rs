@@ -743,3 +743,62 @@ fn the_same_query_shape_reuses_one_prepared_statement() {
         .unwrap();
     assert_eq!(n, 1, "three lookups, one prepared statement");
 }
+
+#[test]
+fn limited_writes_empty_batches_and_change_sets() {
+    let tp = setup();
+    let db = tp.pool();
+    // Delete exactly the two newest posts, as a limited, ordered query selects them.
+    delete(comments::table).execute(db).unwrap();
+    let gone: Vec<i64> = delete(posts::table.order_by(posts::id.desc()).limit(2))
+        .returning(posts::id)
+        .load(db)
+        .unwrap();
+    assert_eq!(gone.len(), 2, "{gone:?}");
+    assert!(gone.contains(&3) && gone.contains(&2), "{gone:?}");
+    assert_eq!(posts::table.count(db).unwrap(), 1);
+    // A queue pop: one row, locked, skipping locked ones.
+    let popped: Vec<i32> = update(
+        users::table
+            .filter(users::active.eq(true))
+            .order_by(users::id)
+            .limit(1)
+            .for_update()
+            .skip_locked(),
+    )
+    .set(users::active.eq(false))
+    .returning(users::id)
+    .load(db)
+    .unwrap();
+    assert_eq!(popped, [1]);
+    // An empty batch inserts nothing.
+    let none: Vec<(lifeguard::query::Eq<users::name, lifeguard::query::Bound<Text>>,)> = Vec::new();
+    let ids: Vec<i32> = insert_into(users::table)
+        .values(none)
+        .returning(users::id)
+        .load(db)
+        .unwrap();
+    assert!(ids.is_empty());
+    assert_eq!(users::table.count(db).unwrap(), 3);
+    // A change set: `None` fields are left alone; nothing to change changes nothing.
+    let new_email: Option<String> = Some("bob@example.com".into());
+    let new_name: Option<String> = None;
+    let n = update(users::table.filter(users::id.eq(2)))
+        .set((
+            new_name.clone().map(|v| users::name.eq(v)),
+            new_email.map(|v| users::email.eq(v)),
+        ))
+        .execute(db)
+        .unwrap();
+    assert_eq!(n, 1);
+    let bob: User = users::table.filter(users::id.eq(2)).get_result(db).unwrap();
+    assert_eq!(
+        (bob.name.as_str(), bob.email.as_deref()),
+        ("bob", Some("bob@example.com"))
+    );
+    let n = update(users::table.filter(users::id.eq(2)))
+        .set(new_name.map(|v| users::name.eq(v)))
+        .execute(db)
+        .unwrap();
+    assert_eq!(n, 0);
+}

@@ -317,6 +317,20 @@ impl Built {
         Built(Node::Unary(u, Box::new(e.0)))
     }
 
+    /// The node as an operand inside a template: parenthesized unless it is atomic (a
+    /// column, a value, a function call, a subquery).
+    pub(crate) fn operand(self) -> Built {
+        match self.0 {
+            Node::Binary(..)
+            | Node::Template(..)
+            | Node::Text(..)
+            | Node::Unary(Un::Not | Un::IsNull | Un::IsNotNull, _)
+            | Node::Exists(_)
+            | Node::InSubquery(..) => Built::template("($1)", vec![self]),
+            _ => self,
+        }
+    }
+
     /// A node rendered from a template with `$1`, `$2`, … standing for `parts`.
     pub(crate) fn template(template: impl Into<Cow<'static, str>>, parts: Vec<Built>) -> Built {
         Built(Node::Template(
@@ -369,6 +383,9 @@ struct Rendered {
 /// bounded set of shapes, so this only guards against unbounded dynamic raw SQL).
 const CACHE_LIMIT: usize = 4096;
 
+/// Statements binding more values than this are not cached.
+const MAX_CACHED_VALUES: usize = 256;
+
 /// A fast hash for shape keys (FxHash's mixing, eight bytes at a time); the map compares
 /// whole keys, so the hash only spreads them.
 #[derive(Default)]
@@ -405,7 +422,14 @@ pub(crate) fn render(
     values: Vec<BoundValue>,
     render: impl FnOnce() -> (String, Values, usize),
 ) -> SqlQuery {
-    let hit = RENDERED.with(|c| c.borrow().get(&key.0).cloned());
+    // Statements with many values (large batches) vary in shape with their size: render them
+    // without filling the cache.
+    let cacheable = values.len() <= MAX_CACHED_VALUES;
+    let hit = if cacheable {
+        RENDERED.with(|c| c.borrow().get(&key.0).cloned())
+    } else {
+        None
+    };
     let rendered = match hit {
         Some(r) => r,
         None => {
@@ -422,6 +446,17 @@ pub(crate) fn render(
                 })
                 .collect();
             let r = Rc::new(Rendered { sql, order });
+            if !cacheable {
+                KEY_BUFFER.with(|b| *b.borrow_mut() = key.0);
+                return SqlQuery {
+                    sql: r.sql.clone(),
+                    params: r
+                        .order
+                        .iter()
+                        .map(|&i| values[i as usize].clone())
+                        .collect(),
+                };
+            }
             RENDERED.with(|c| {
                 let mut c = c.borrow_mut();
                 if c.len() >= CACHE_LIMIT {

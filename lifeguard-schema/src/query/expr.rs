@@ -213,9 +213,9 @@ pub trait ExpressionMethods: Expression {
         Typed::new(Built::template(
             "$1 BETWEEN $2 AND $3",
             vec![
-                self.build(),
-                low.as_expression().build(),
-                high.as_expression().build(),
+                self.build().operand(),
+                low.as_expression().build().operand(),
+                high.as_expression().build().operand(),
             ],
         ))
     }
@@ -238,7 +238,10 @@ pub trait ExpressionMethods: Expression {
     {
         Typed::new(Built::template(
             "$1 = ANY($2)",
-            vec![self.build(), values.as_expression().build()],
+            vec![
+                self.build().operand(),
+                values.as_expression().build().operand(),
+            ],
         ))
     }
     /// `self <> ALL($1)`: different from every one of `values` (one array parameter).
@@ -249,7 +252,10 @@ pub trait ExpressionMethods: Expression {
     {
         Typed::new(Built::template(
             "$1 <> ALL($2)",
-            vec![self.build(), values.as_expression().build()],
+            vec![
+                self.build().operand(),
+                values.as_expression().build().operand(),
+            ],
         ))
     }
     /// Ascending order.
@@ -342,7 +348,10 @@ where
     ) -> Binary<Bool, Self, TablesOf<R, Self::SqlType>> {
         Typed::new(Built::template(
             "$1 ILIKE $2",
-            vec![self.build(), pattern.as_expression().build()],
+            vec![
+                self.build().operand(),
+                pattern.as_expression().build().operand(),
+            ],
         ))
     }
     /// `self || other`.
@@ -352,7 +361,10 @@ where
     ) -> Binary<Self::SqlType, Self, TablesOf<R, Self::SqlType>> {
         Typed::new(Built::template(
             "$1 || $2",
-            vec![self.build(), other.as_expression().build()],
+            vec![
+                self.build().operand(),
+                other.as_expression().build().operand(),
+            ],
         ))
     }
 }
@@ -389,7 +401,6 @@ numeric! {
     Float4 => Float4, Float8;
     Float8 => Float8, Float8;
     Numeric => Numeric, Numeric;
-    Interval => Interval, Interval;
 }
 
 impl<T: SqlNumeric> SqlNumeric for Nullable<T> {

@@ -269,6 +269,32 @@ fn order_byte(o: &Order, n: Option<NullOrdering>) -> u8 {
 }
 
 impl SelectCore {
+    /// Whether the query is only a filter on its table (what `update`/`delete` can use as a
+    /// plain `WHERE`).
+    pub(crate) fn is_plain_filter(&self) -> bool {
+        self.select.is_none()
+            && self.joins.is_empty()
+            && self.order.is_empty()
+            && self.limit.is_none()
+            && self.offset.is_none()
+            && matches!(self.distinct, Distinct::No)
+            && self.group_by.is_empty()
+            && self.having.is_none()
+            && self.lock.is_none()
+            && self.ctes.is_empty()
+    }
+
+    /// The rows the query selects, as `ctid`s: for `update`/`delete` of a query with a limit,
+    /// an order or a lock (`WHERE ctid IN (SELECT ctid FROM … LIMIT n)`).
+    pub(crate) fn into_ctid_filter(mut self) -> Built {
+        let from = self.from;
+        self.select = Some(vec![Built::new(Node::column(from, "ctid"))]);
+        Built::new(Node::InSubquery(
+            Box::new(Node::column(from, "ctid")),
+            Box::new(self),
+        ))
+    }
+
     fn new(from: &'static TableMeta) -> Self {
         SelectCore {
             from,
@@ -317,30 +343,42 @@ impl SelectCore {
             key.meta(j.table);
             j.on.0.shape(key, values);
         }
-        if let Some(f) = &self.filter {
-            key.byte(b'W');
-            f.0.shape(key, values);
+        match &self.filter {
+            Some(f) => {
+                key.byte(b'W');
+                f.0.shape(key, values);
+            }
+            None => key.byte(0),
         }
         key.usize(self.group_by.len());
         for g in &self.group_by {
             g.0.shape(key, values);
         }
-        if let Some(h) = &self.having {
-            key.byte(b'H');
-            h.0.shape(key, values);
+        match &self.having {
+            Some(h) => {
+                key.byte(b'H');
+                h.0.shape(key, values);
+            }
+            None => key.byte(0),
         }
         key.usize(self.order.len());
         for o in &self.order {
             key.byte(order_byte(&o.order, o.nulls));
             o.built.0.shape(key, values);
         }
-        if let Some(l) = self.limit {
-            key.byte(b'L');
-            values.push(std::sync::Arc::new(l));
+        match self.limit {
+            Some(l) => {
+                key.byte(b'L');
+                values.push(std::sync::Arc::new(l));
+            }
+            None => key.byte(0),
         }
-        if let Some(o) = self.offset {
-            key.byte(b'O');
-            values.push(std::sync::Arc::new(o));
+        match self.offset {
+            Some(o) => {
+                key.byte(b'O');
+                values.push(std::sync::Arc::new(o));
+            }
+            None => key.byte(0),
         }
         key.byte(match self.lock {
             None => 0,
@@ -495,7 +533,7 @@ impl<QS, S, O> Clone for SelectQuery<QS, S, O> {
 
 impl<QS, S, O> std::fmt::Debug for SelectQuery<QS, S, O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&self.clone().to_sql(), f)
+        std::fmt::Debug::fmt(&self.clone().core.build(Wrap::Plain), f)
     }
 }
 
@@ -506,15 +544,27 @@ fn wrap<QS, S, O>(core: SelectCore) -> SelectQuery<QS, S, O> {
     }
 }
 
+impl<QS, S> SelectQuery<QS, S, ()> {
+    /// The SQL text and bound values.
+    pub fn to_sql(self) -> SqlQuery {
+        self.core.build(Wrap::Plain)
+    }
+
+    /// `SELECT count(*) FROM (this query) AS q`, built.
+    pub fn count_sql(self) -> SqlQuery {
+        self.core.build(Wrap::Count)
+    }
+
+    /// `SELECT EXISTS (this query)`, built.
+    pub fn exists_sql(self) -> SqlQuery {
+        self.core.build(Wrap::Exists)
+    }
+}
+
 impl<QS, S, O> SelectQuery<QS, S, O> {
     /// The query from table `T`, selecting all its columns.
     pub fn from_table<T: Table>(_table: T) -> SelectQuery<(T, ()), T::SqlType, ()> {
         wrap(SelectCore::new(T::meta()))
-    }
-
-    /// The SQL text and bound values.
-    pub fn to_sql(self) -> SqlQuery {
-        self.core.build(Wrap::Plain)
     }
 
     /// Selects `list` (an expression or a tuple of them) instead of the table's columns.
@@ -747,11 +797,7 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
     /// `WITH cte AS (query)`: `cte` is a table declared with `table!` whose columns name
     /// and type the query's result (checked at compile time); the query may then select
     /// from or join it like any table.
-    pub fn with<C: Table, QS2, O2>(
-        mut self,
-        _cte: C,
-        query: SelectQuery<QS2, C::SqlType, O2>,
-    ) -> Self {
+    pub fn with<C: Table, QS2>(mut self, _cte: C, query: SelectQuery<QS2, C::SqlType, ()>) -> Self {
         self.core.ctes.push((C::meta(), query.core));
         self
     }
@@ -789,16 +835,6 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
         let t = self.core.lock.map(|l| l.0).unwrap_or(LockType::Update);
         self.core.lock = Some((t, Some(LockBehavior::Nowait)));
         self
-    }
-
-    /// `SELECT count(*) FROM (this query) AS q`, built.
-    pub fn count_sql(self) -> SqlQuery {
-        self.core.build(Wrap::Count)
-    }
-
-    /// `SELECT EXISTS (this query)`, built.
-    pub fn exists_sql(self) -> SqlQuery {
-        self.core.build(Wrap::Exists)
     }
 
     /// The query as a scalar subquery `(SELECT …)`: one value, NULL when it returns no row.

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use sea_query::{OnConflict, PostgresQueryBuilder, Query, ReturningClause};
 
-use super::built::{BoundValue, Built, Key, SqlQuery, render};
+use super::built::{BoundValue, Built, Key, Node, SqlQuery, render};
 use super::expr::{BoolLike, Eq, Expression};
 use super::select::{ColumnList, SelectList, SelectQuery, and, table_ref};
 use super::sources::AllIn;
@@ -86,6 +86,16 @@ impl<T: Table, C: Column<Table = T> + Expression, R: Expression> AssignmentList<
     }
     fn values(self, out: &mut Vec<Option<Built>>) {
         out.push(Some(self.rhs.build()));
+    }
+}
+
+impl<T, A: Assignment<T>> AssignmentList<T> for Option<A> {
+    type Tables = A::Tables;
+    fn columns(out: &mut Vec<&'static str>) {
+        out.push(A::column_name());
+    }
+    fn values(self, out: &mut Vec<Option<Built>>) {
+        out.push(self.and_then(A::value));
     }
 }
 
@@ -199,6 +209,7 @@ enum ConflictAction {
 /// `INSERT INTO table …`; start with [`insert_into`].
 pub struct InsertStatement<T, R = NoReturning> {
     table: &'static TableMeta,
+    empty_batch: bool,
     columns: Vec<&'static str>,
     rows: Vec<Vec<Option<Built>>>,
     conflict: Option<(Vec<&'static str>, ConflictAction)>,
@@ -210,6 +221,7 @@ impl<T, R> Clone for InsertStatement<T, R> {
     fn clone(&self) -> Self {
         InsertStatement {
             table: self.table,
+            empty_batch: self.empty_batch,
             columns: self.columns.clone(),
             rows: self.rows.clone(),
             conflict: self.conflict.clone(),
@@ -236,6 +248,7 @@ impl<T, R> Clone for InsertStatement<T, R> {
 pub fn insert_into<T: Table>(_table: T) -> InsertStatement<T> {
     InsertStatement {
         table: T::meta(),
+        empty_batch: false,
         columns: Vec::new(),
         rows: Vec::new(),
         conflict: None,
@@ -248,6 +261,7 @@ impl<T: Table, R> InsertStatement<T, R> {
     fn retype<R2>(self) -> InsertStatement<T, R2> {
         InsertStatement {
             table: self.table,
+            empty_batch: self.empty_batch,
             columns: self.columns,
             rows: self.rows,
             conflict: self.conflict,
@@ -258,30 +272,38 @@ impl<T: Table, R> InsertStatement<T, R> {
 
     /// The rows to insert: one row (`(t::a.eq(1), t::b.eq(2))`) or a `Vec` of rows.
     /// Without rows, the statement inserts one row of defaults (`DEFAULT VALUES`).
+    ///
+    /// A second call replaces the rows of the first. An empty `Vec` inserts nothing.
     pub fn values<V: Insertable<T>, I>(mut self, rows: V) -> Self
     where
-        V::Tables: AllIn<(T, ()), I>,
+        V::Tables: AllIn<(), I>,
     {
         let mut columns = Vec::new();
+        self.rows.clear();
         rows.rows(&mut columns, &mut self.rows);
+        self.empty_batch = self.rows.is_empty();
         self.columns = columns;
         self
     }
 
     /// `ON CONFLICT (columns) DO NOTHING`.
-    pub fn on_conflict_do_nothing<C: ColumnList>(mut self, _target: C) -> Self {
+    pub fn on_conflict_do_nothing<C: ColumnList, I>(mut self, _target: C) -> Self
+    where
+        C::Tables: AllIn<(T, ()), I>,
+    {
         self.conflict = Some((column_names::<C>(), ConflictAction::Nothing));
         self
     }
 
     /// `ON CONFLICT (columns) DO UPDATE SET …`; the values may name `excluded(column)`, the
     /// row the insert proposed, and the table's own columns.
-    pub fn on_conflict_do_update<C: ColumnList, L: AssignmentList<T>, I>(
+    pub fn on_conflict_do_update<C: ColumnList, L: AssignmentList<T>, I, J>(
         mut self,
         _target: C,
         set: L,
     ) -> Self
     where
+        C::Tables: AllIn<(T, ()), J>,
         L::Tables: AllIn<(T, ()), I>,
     {
         let mut cols = Vec::new();
@@ -314,6 +336,7 @@ impl<T: Table, R> InsertStatement<T, R> {
         let mut key = Key::default();
         let mut values = Vec::new();
         key.byte(b'I');
+        key.byte(self.empty_batch as u8);
         key.meta(self.table);
         shape_names(&self.columns, &mut key);
         key.usize(self.rows.len());
@@ -344,7 +367,14 @@ impl<T: Table, R> InsertStatement<T, R> {
             let mut tagged = Vec::new();
             let mut q = Query::insert();
             q.into_table(table_ref(self.table));
-            if self.rows.is_empty() {
+            if self.empty_batch {
+                // An empty batch inserts no row: `INSERT INTO t (cols) SELECT NULL, … WHERE false`.
+                q.columns(self.columns.iter().copied());
+                let mut none = Query::select();
+                none.exprs(self.columns.iter().map(|_| sea_query::Expr::cust("NULL")))
+                    .and_where(sea_query::Expr::cust("false"));
+                q.select_from(none).expect("as many values as columns");
+            } else if self.rows.is_empty() {
                 q.or_default_values();
             } else {
                 q.columns(self.columns.iter().copied());
@@ -407,10 +437,16 @@ impl<T: Table> WriteTarget for T {
     }
 }
 
+/// A query with only filters becomes the `WHERE`; one with an order, a limit, an offset or a
+/// lock writes exactly the rows it selects (`WHERE ctid IN (SELECT ctid FROM … LIMIT n)`).
 impl<T: Table, S> WriteTarget for SelectQuery<(T, ()), S, ()> {
     type Table = T;
     fn into_filter(self) -> Option<Built> {
-        self.core.filter
+        if self.core.is_plain_filter() {
+            self.core.filter
+        } else {
+            Some(self.core.into_ctid_filter())
+        }
     }
 }
 
@@ -445,7 +481,8 @@ pub fn update<W: WriteTarget>(target: W) -> UpdateStatement<W::Table> {
 }
 
 impl<T: Table, R> UpdateStatement<T, R> {
-    /// `SET column = value, …` (added to earlier `set`s).
+    /// `SET column = value, …` (added to earlier `set`s). An assignment given as an
+    /// `Option` is skipped when `None` (a change set); `default_value()` sets `DEFAULT`.
     pub fn set<L: AssignmentList<T>, I>(mut self, assignments: L) -> Self
     where
         L::Tables: AllIn<(T, ()), I>,
@@ -454,7 +491,11 @@ impl<T: Table, R> UpdateStatement<T, R> {
         L::columns(&mut cols);
         let mut vals = Vec::new();
         assignments.values(&mut vals);
-        self.sets.extend(cols.into_iter().zip(vals));
+        self.sets.extend(
+            cols.into_iter()
+                .zip(vals)
+                .filter_map(|(c, v)| v.map(|v| (c, Some(v)))),
+        );
         self
     }
 
@@ -487,13 +528,16 @@ impl<T: Table, R> UpdateStatement<T, R> {
         }
     }
 
-    /// The SQL text and bound values. An update without `set` is a usage error caught here.
-    pub fn to_sql(self) -> SqlQuery {
-        assert!(
-            !self.sets.is_empty(),
-            "update({}) has nothing to set: call .set(...) before running it",
-            T::meta().name
-        );
+    /// The SQL text and bound values. An update with nothing to set changes no row (it
+    /// renders `SET <first column> = <itself> WHERE false`) and returns none.
+    pub fn to_sql(mut self) -> SqlQuery {
+        if self.sets.is_empty() {
+            let t = T::meta();
+            let first = t.primary_key.first().copied().unwrap_or(t.columns[0].name);
+            self.sets
+                .push((first, Some(Built::new(Node::column(t, first)))));
+            self.filter = Some(Built::new(Node::Text("false".into())));
+        }
         let mut key = Key::default();
         let mut values = Vec::new();
         key.byte(b'U');
@@ -633,36 +677,32 @@ pub trait IntoSelect {
     type Sources;
     /// The row's SQL types.
     type SqlType;
-    /// The outer tables (for a correlated subquery).
-    type Outer;
     /// The select.
-    fn into_select(self) -> SelectQuery<Self::Sources, Self::SqlType, Self::Outer>;
+    fn into_select(self) -> SelectQuery<Self::Sources, Self::SqlType, ()>;
 }
 
 impl<T: Table> IntoSelect for T {
     type Sources = (T, ());
     type SqlType = T::SqlType;
-    type Outer = ();
     fn into_select(self) -> SelectQuery<(T, ()), T::SqlType, ()> {
         SelectQuery::<(), (), ()>::from_table(self)
     }
 }
 
-impl<QS, S, O> IntoSelect for SelectQuery<QS, S, O> {
+impl<QS, S> IntoSelect for SelectQuery<QS, S, ()> {
     type Sources = QS;
     type SqlType = S;
-    type Outer = O;
     fn into_select(self) -> Self {
         self
     }
 }
 
-impl<QS, S, O> BuildSql for SelectQuery<QS, S, O> {
+impl<QS, S> BuildSql for SelectQuery<QS, S, ()> {
     fn build_sql(self) -> SqlQuery {
         self.to_sql()
     }
 }
-impl<QS, S, O> LoadQuery for SelectQuery<QS, S, O> {
+impl<QS, S> LoadQuery for SelectQuery<QS, S, ()> {
     type SqlType = S;
 }
 
