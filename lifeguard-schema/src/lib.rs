@@ -5,11 +5,16 @@
 //! run-time [`meta`] data the macro generates, the owned [`model`] built from it, the typed
 //! [`query`] builder (SQL via sea-query, every value bound), the [`values`] PostgreSQL types
 //! the ecosystem lacks, with the `parser` feature the `schema.rs` file parser that reads the
-//! same declarations into the same model, and SQL identifier quoting. The diff engine is not
-//! there yet.
+//! same declarations into the same model, and SQL identifier quoting; [`ddl`] turns the model
+//! into the SQL that creates it, and [`catalog`] is the model of what a database contains, as
+//! introspection reads it back from `pg_catalog` (both sides of a diff), and [`diff`] plans
+//! the lock-aware steps from one catalog to the other.
 
 #![warn(missing_docs)]
 
+pub mod catalog;
+pub mod ddl;
+pub mod diff;
 pub mod meta;
 pub mod model;
 #[cfg(feature = "parser")]

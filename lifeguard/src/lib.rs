@@ -12,7 +12,9 @@
 //! - [`table!`], [`sql_types`], [`meta`]: tables declared in Diesel's syntax, with their
 //!   columns' SQL types and the declaration readable at run time;
 //! - [`query`]: typed, chainable select/insert/update/delete over those tables, checked at
-//!   compile time, every value bound, run through any [`LifeExecutor`].
+//!   compile time, every value bound, run through any [`LifeExecutor`];
+//! - [`introspect`]: a database's schema read from `pg_catalog` into the catalog model that
+//!   `lifeguard diff` compares;
 //! - [`migrate`]: the migration runner: SQL folders, checksummed tracking, an advisory lock.
 //!
 //! Nothing in the library blocks a `may` worker thread: sockets are `may`'s, waits park the
@@ -27,6 +29,7 @@ struct ReadmeDoctests;
 
 pub mod client;
 pub mod executor;
+pub mod introspect;
 pub mod migrate;
 pub mod pool;
 pub mod query;

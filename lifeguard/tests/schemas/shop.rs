@@ -64,6 +64,7 @@ lifeguard::table! {
     order_lines (order_id, line) {
         #[references(orders(id), on_delete = cascade, on_update = restrict)] // a column FK
         order_id -> Int8,
+        #[unique] // a line number is unique across orders, so lines can refer to it
         line -> Int4,
         #[references(order_lines(line))] // a self-reference
         parent_line -> Nullable<Int4>,
