@@ -15,6 +15,7 @@
 //!   compile time, every value bound, run through any [`LifeExecutor`];
 //! - [`introspect`]: a database's schema read from `pg_catalog` into the catalog model that
 //!   `lifeguard diff` compares;
+//! - `schema_diff` (feature `cli`, on by default): `lifeguard diff` as a library;
 //! - [`migrate`]: the migration runner: SQL folders, checksummed tracking, an advisory lock.
 //!
 //! Nothing in the library blocks a `may` worker thread: sockets are `may`'s, waits park the
@@ -33,6 +34,8 @@ pub mod introspect;
 pub mod migrate;
 pub mod pool;
 pub mod query;
+#[cfg(feature = "cli")]
+pub mod schema_diff;
 pub mod testkit;
 
 pub use client::{Client, Config, Error, Row, connect};
