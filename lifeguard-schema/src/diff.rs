@@ -14,8 +14,22 @@
 //! - a type change alters the column in place with `USING`, never drop + add;
 //! - renames happen only where declared (`renamed_from`); names PostgreSQL derived from the
 //!   old table name (`old_pkey`, `old_email_key`, …) follow;
+//! - renames rewrite what mentions the old name (checks, indexes, foreign keys of other
+//!   tables, defaults), and constraint, index and serial-sequence names derived from the old
+//!   table or column name follow when the desired side has the derived new name;
+//! - an index on a column that goes away is dropped in the transaction, before the column
+//!   (so that the down script rebuilds it after the column is back);
+//! - an enum label is added with `ADD VALUE`, unless the desired catalog uses it at once (a
+//!   default, a check): `ADD VALUE`'s labels are unusable until commit, so the type is
+//!   recreated instead;
+//! - sequences (a `serial` column's) are created before the tables using them and attached to
+//!   their column after; one the desired side lacks is dropped only with its column
+//!   (declarations do not declare sequences);
 //! - dropping a table or a column, or narrowing a type, is refused without
 //!   `allow_destructive`, and named.
+//!
+//! PostgreSQL appends columns: a column declared between others, or brought back by a down
+//! script, lands last (columns are matched by name, so the plan still converges).
 //!
 //! A plan has two phases, written as two migrations: [`Phase::Transactional`] (one
 //! transaction) and [`Phase::Online`] (no transaction: `CREATE INDEX CONCURRENTLY`,
@@ -23,7 +37,9 @@
 
 use std::fmt;
 
-use crate::catalog::{Catalog, Column, EnumType, ForeignKey, Index, Table};
+use crate::catalog::{
+    Catalog, Check, Column, EnumType, ForeignKey, Index, OwnedBy, Sequence, Table,
+};
 use crate::meta::Identity;
 use crate::quote_ident as qi;
 
@@ -193,9 +209,7 @@ fn qt(schema: &str, name: &str) -> String {
 /// The column as `CREATE TABLE` / `ADD COLUMN` write it.
 fn column_sql(c: &Column) -> String {
     let mut s = format!("{} {}", qi(&c.name), c.type_sql);
-    if let Some(coll) = &c.collation {
-        s.push_str(&format!(" COLLATE {coll}"));
-    }
+    s.push_str(&collate_sql(&c.collation));
     if let Some(g) = &c.generated {
         s.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED"));
     }
@@ -211,6 +225,19 @@ fn column_sql(c: &Column) -> String {
         s.push_str(" NOT NULL");
     }
     s
+}
+
+/// `ADD COLUMN`, with the column's comment.
+fn add_column_sql(table: &str, c: &Column) -> Vec<String> {
+    let mut v = vec![format!("ALTER TABLE {table} ADD COLUMN {}", column_sql(c))];
+    if c.comment.is_some() {
+        v.push(comment_sql(
+            "COLUMN",
+            &format!("{table}.{}", qi(&c.name)),
+            &c.comment,
+        ));
+    }
+    v
 }
 
 fn constraint_sql(name: &str, definition: &str) -> String {
@@ -233,7 +260,7 @@ fn create_table_sql(t: &Table) -> String {
         parts.push(constraint_sql(&u.name, &u.definition));
     }
     for c in &t.checks {
-        parts.push(constraint_sql(&c.name, &check_def(&c.expression)));
+        parts.push(constraint_sql(&c.name, &check_sql(c)));
     }
     format!(
         "CREATE TABLE {} (\n    {}\n)",
@@ -242,8 +269,107 @@ fn create_table_sql(t: &Table) -> String {
     )
 }
 
+/// `CHECK (…)` around `pg_get_expr`'s rendering, which parenthesizes an operator expression
+/// (`(qty > 0)`) but not a bare column or a function call (`active`, `f(x)`).
 fn check_def(expression: &str) -> String {
-    format!("CHECK {expression}")
+    if fully_parenthesized(expression) {
+        format!("CHECK {expression}")
+    } else {
+        format!("CHECK ({expression})")
+    }
+}
+
+/// A check constraint's definition, without `NOT VALID`.
+fn check_sql(c: &Check) -> String {
+    let mut s = check_def(&c.expression);
+    if no_inherit(c) {
+        s.push_str(" NO INHERIT");
+    }
+    s
+}
+
+fn no_inherit(c: &Check) -> bool {
+    c.definition
+        .trim_end_matches(" NOT VALID")
+        .ends_with(" NO INHERIT")
+}
+
+/// Same check, whether validated or not.
+fn same_check(a: &Check, b: &Check) -> bool {
+    a.expression == b.expression && no_inherit(a) == no_inherit(b)
+}
+
+/// Whether `expr` is one parenthesized group: `(a > 0)`, not `(a > 0) AND (b > 0)`.
+fn fully_parenthesized(expr: &str) -> bool {
+    let b = expr.as_bytes();
+    if b.first() != Some(&b'(') {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() {
+                    if b[i] == q {
+                        if b.get(i + 1) == Some(&q) {
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i == b.len() - 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// ` COLLATE …` for a collation as introspection gives it: a `pg_catalog` collation by its
+/// bare name (`C`, `en_US.utf8`, `und-x-icu`), another as `schema.name`.
+fn collate_sql(collation: &Option<String>) -> String {
+    let Some(c) = collation else {
+        return String::new();
+    };
+    // A locale name's dot (`en_US.utf8`, `C.utf8`) is not a schema's: a schema-qualified
+    // name has a lower-case, simple schema part.
+    let qualified = c.split_once('.').filter(|(schema, name)| {
+        !schema.is_empty()
+            && !name.is_empty()
+            && schema
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+            && !schema.starts_with(|ch: char| ch.is_ascii_digit())
+            && !looks_like_locale(schema)
+    });
+    match qualified {
+        Some((schema, name)) => format!(" COLLATE {}", qt(schema, name)),
+        None => format!(" COLLATE {}", qi(c)),
+    }
+}
+
+/// `en_us`-like: two or three letters, `_`, two letters (glibc locale names, lower-cased).
+fn looks_like_locale(s: &str) -> bool {
+    match s.split_once('_') {
+        Some((lang, region)) => {
+            (2..=3).contains(&lang.len())
+                && region.len() == 2
+                && lang.chars().all(|c| c.is_ascii_alphabetic())
+                && region.chars().all(|c| c.is_ascii_alphabetic())
+        }
+        None => false,
+    }
 }
 
 fn comment_sql(what: &str, target: &str, comment: &Option<String>) -> String {
@@ -414,6 +540,41 @@ pub fn diff(
         }
     }
 
+    // Sequences: new ones before the tables whose defaults use them; a sequence whose owner
+    // changes (or that goes away with its column) is released first, so that dropping its
+    // old column or table does not take it along (and the down script can recreate it
+    // before them). A sequence the desired catalog lacks is left alone unless its column
+    // goes away: declarations do not declare sequences.
+    for sq in &desired.sequences {
+        if cur.sequence(&sq.schema, &sq.name).is_none() {
+            p.step(
+                Phase::Transactional,
+                format!("create sequence {}.{}", sq.schema, sq.name),
+                vec![create_sequence_sql(sq)],
+                vec![format!(
+                    "DROP SEQUENCE IF EXISTS {}",
+                    qt(&sq.schema, &sq.name)
+                )],
+                vec![],
+            );
+        }
+    }
+    for sq in &cur.sequences {
+        let released = match desired.sequence(&sq.schema, &sq.name) {
+            Some(d) => sq.owned_by.is_some() && d.owned_by != sq.owned_by,
+            None => goes_with_its_column(sq, desired),
+        };
+        if released {
+            p.step(
+                Phase::Transactional,
+                format!("release sequence {}.{} from its column", sq.schema, sq.name),
+                vec![owned_by_sql(sq, &None)],
+                vec![owned_by_sql(sq, &sq.owned_by)],
+                vec![],
+            );
+        }
+    }
+
     // Foreign keys that go away or change are dropped before anything they depend on.
     for t in &cur.tables {
         let dt = desired.table(&t.schema, &t.name);
@@ -426,7 +587,7 @@ pub fn diff(
                     Phase::Transactional,
                     format!("drop foreign key {} on {}.{}", fk.name, t.schema, t.name),
                     vec![drop_constraint_sql(t, &fk.name)],
-                    vec![add_fk_sql(t, fk, false)],
+                    vec![add_fk_sql(t, fk, !fk.validated)],
                     vec![],
                 );
             }
@@ -464,7 +625,21 @@ pub fn diff(
         let ct = cur.table(&dt.schema, &dt.name);
         for fk in &dt.foreign_keys {
             let existing = ct.and_then(|ct| ct.foreign_key(&fk.name));
-            if existing.is_some_and(|e| same_fk(e, fk)) {
+            if let Some(e) = existing.filter(|e| same_fk(e, fk)) {
+                if !e.validated && fk.validated {
+                    // Undone by adding it back NOT VALID.
+                    p.step(
+                        Phase::Online,
+                        format!("validate foreign key {}", fk.name),
+                        vec![format!(
+                            "ALTER TABLE {} VALIDATE CONSTRAINT {}",
+                            qt(&dt.schema, &dt.name),
+                            qi(&fk.name)
+                        )],
+                        vec![drop_constraint_sql(dt, &fk.name), add_fk_sql(dt, e, true)],
+                        vec![Hazard::ValidationScan, Hazard::NonTransactional],
+                    );
+                }
                 continue;
             }
             let existing_table = ct.is_some();
@@ -475,7 +650,7 @@ pub fn diff(
                 vec![drop_constraint_sql(dt, &fk.name)],
                 vec![],
             );
-            if existing_table {
+            if existing_table && fk.validated {
                 p.step(
                     Phase::Online,
                     format!("validate foreign key {}", fk.name),
@@ -488,6 +663,32 @@ pub fn diff(
                     vec![Hazard::ValidationScan, Hazard::NonTransactional],
                 );
             }
+        }
+    }
+
+    // Sequences: owners (once their columns exist) and parameters.
+    for sq in &desired.sequences {
+        let old = cur.sequence(&sq.schema, &sq.name);
+        if let Some(old) = old
+            && !same_sequence_parameters(old, sq)
+        {
+            p.step(
+                Phase::Transactional,
+                format!("alter sequence {}.{}", sq.schema, sq.name),
+                vec![alter_sequence_sql(sq)],
+                vec![alter_sequence_sql(old)],
+                vec![],
+            );
+        }
+        let old_owner = old.map(|o| &o.owned_by);
+        if sq.owned_by.is_some() && old_owner != Some(&sq.owned_by) {
+            p.step(
+                Phase::Transactional,
+                format!("attach sequence {}.{} to its column", sq.schema, sq.name),
+                vec![owned_by_sql(sq, &sq.owned_by)],
+                vec![owned_by_sql(sq, &None)],
+                vec![],
+            );
         }
     }
 
@@ -522,6 +723,31 @@ pub fn diff(
         }
     }
 
+    for sq in &cur.sequences {
+        if desired.sequence(&sq.schema, &sq.name).is_none() && goes_with_its_column(sq, desired) {
+            p.step(
+                Phase::Transactional,
+                format!("drop sequence {}.{}", sq.schema, sq.name),
+                vec![format!("DROP SEQUENCE {}", qt(&sq.schema, &sq.name))],
+                vec![create_sequence_sql(sq)],
+                vec![],
+            );
+        }
+    }
+    // Schemas that go away (empty by now: without CASCADE, anything left that is not
+    // modeled stops it).
+    for s in &cur.schemas {
+        if !desired.schemas.contains(s) {
+            p.step(
+                Phase::Transactional,
+                format!("drop schema {s}"),
+                vec![format!("DROP SCHEMA {}", qi(s))],
+                vec![format!("CREATE SCHEMA {}", qi(s))],
+                vec![],
+            );
+        }
+    }
+
     let destructive: Vec<String> = p
         .steps
         .iter()
@@ -534,6 +760,72 @@ pub fn diff(
     // Transactional steps first, each phase in planning order.
     p.steps.sort_by_key(|s| s.phase);
     Ok(Plan { steps: p.steps })
+}
+
+fn sequence_parameters_sql(s: &Sequence) -> String {
+    format!(
+        "AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {} {}",
+        s.data_type,
+        s.increment,
+        s.min,
+        s.max,
+        s.start,
+        s.cache,
+        if s.cycle { "CYCLE" } else { "NO CYCLE" }
+    )
+}
+
+fn create_sequence_sql(s: &Sequence) -> String {
+    format!(
+        "CREATE SEQUENCE {} {}",
+        qt(&s.schema, &s.name),
+        sequence_parameters_sql(s)
+    )
+}
+
+fn alter_sequence_sql(s: &Sequence) -> String {
+    format!(
+        "ALTER SEQUENCE {} {}",
+        qt(&s.schema, &s.name),
+        sequence_parameters_sql(s)
+    )
+}
+
+/// Whether the column that owns `sq` (a serial column's sequence) is absent from `desired`.
+fn goes_with_its_column(sq: &Sequence, desired: &Catalog) -> bool {
+    sq.owned_by.as_ref().is_some_and(|o| {
+        desired
+            .table(&o.schema, &o.table)
+            .is_none_or(|t| t.column(&o.column).is_none())
+    })
+}
+
+fn same_sequence_parameters(a: &Sequence, b: &Sequence) -> bool {
+    (
+        &a.data_type,
+        a.increment,
+        a.min,
+        a.max,
+        a.start,
+        a.cache,
+        a.cycle,
+    ) == (
+        &b.data_type,
+        b.increment,
+        b.min,
+        b.max,
+        b.start,
+        b.cache,
+        b.cycle,
+    )
+}
+
+fn owned_by_sql(s: &Sequence, owner: &Option<OwnedBy>) -> String {
+    let to = match owner {
+        Some(o) => format!("{}.{}", qt(&o.schema, &o.table), qi(&o.column)),
+        None => "NONE".to_owned(),
+    };
+    format!("ALTER SEQUENCE {} OWNED BY {to}", qt(&s.schema, &s.name))
 }
 
 fn create_enum_sql(e: &EnumType) -> String {
@@ -597,7 +889,16 @@ fn enum_change(p: &mut Planner<'_>, cur: &Catalog, old: &EnumType, new: &EnumTyp
         v.push(format!("DROP TYPE {tmp}"));
         v
     };
-    if appended {
+    let added: Vec<&String> = new
+        .labels
+        .iter()
+        .filter(|l| !old.labels.contains(l))
+        .collect();
+    // A label added by `ADD VALUE` cannot be used before the transaction commits ("unsafe use
+    // of new value"): when the desired catalog uses one (a default, a check, …), the type is
+    // recreated instead, in the same transaction, which makes its labels usable at once.
+    let used = appended && labels_used(p.desired, new, &added);
+    if appended && !used {
         let mut up = Vec::new();
         for (i, l) in new.labels.iter().enumerate() {
             if old.labels.contains(l) {
@@ -633,6 +934,23 @@ fn enum_change(p: &mut Planner<'_>, cur: &Catalog, old: &EnumType, new: &EnumTyp
             recreate(new, old),
             vec![],
         );
+    } else if used {
+        p.step(
+            Phase::Transactional,
+            format!(
+                "recreate enum {}.{} to add labels used at once: {}",
+                old.schema,
+                old.name,
+                added
+                    .iter()
+                    .map(|l| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            recreate(old, new),
+            recreate(new, old),
+            vec![Hazard::TableRewrite, Hazard::AccessExclusiveLock],
+        );
     } else {
         p.step(
             Phase::Transactional,
@@ -648,8 +966,70 @@ fn enum_change(p: &mut Planner<'_>, cur: &Catalog, old: &EnumType, new: &EnumTyp
     }
 }
 
+/// Whether an expression of `catalog` (a default, a generated column, a check, an index key
+/// or predicate) mentions one of `labels` of the enum `e` as a literal (`'happy'::mood`,
+/// `'{happy,sad}'::mood[]`). Approximate on the safe side: a mention of the type and of the
+/// label in any string literal counts.
+fn labels_used(catalog: &Catalog, e: &EnumType, labels: &[&String]) -> bool {
+    let mentions = |expr: &str| -> bool {
+        if !expr.contains(e.name.as_str()) {
+            return false;
+        }
+        string_literals(expr).iter().any(|lit| {
+            labels.iter().any(|l| {
+                lit == *l
+                    || lit
+                        .strip_prefix('{')
+                        .and_then(|x| x.strip_suffix('}'))
+                        .is_some_and(|items| {
+                            items
+                                .split(',')
+                                .any(|i| i.trim().trim_matches('"') == l.as_str())
+                        })
+            })
+        })
+    };
+    catalog.tables.iter().any(|t| {
+        t.columns.iter().any(|c| {
+            c.default.as_deref().is_some_and(mentions)
+                || c.generated.as_deref().is_some_and(mentions)
+        }) || t.checks.iter().any(|c| mentions(&c.expression))
+            || t.indexes.iter().any(|i| {
+                i.keys.iter().any(|k| mentions(k)) || i.predicate.as_deref().is_some_and(mentions)
+            })
+    })
+}
+
+/// The contents of the `'…'` literals of deparsed SQL (with `''` undoubled).
+fn string_literals(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            continue;
+        }
+        let mut lit = String::new();
+        while let Some(d) = chars.next() {
+            if d == '\'' {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                    lit.push('\'');
+                    continue;
+                }
+                break;
+            }
+            lit.push(d);
+        }
+        out.push(lit);
+    }
+    out
+}
+
+/// Same foreign key, whether validated or not (the definition covers `MATCH FULL` and
+/// `ON DELETE SET NULL (columns)`, which the other fields leave out).
 fn same_fk(a: &ForeignKey, b: &ForeignKey) -> bool {
-    a.columns == b.columns
+    a.definition.trim_end_matches(" NOT VALID") == b.definition.trim_end_matches(" NOT VALID")
+        && a.columns == b.columns
         && a.ref_schema == b.ref_schema
         && a.ref_table == b.ref_table
         && a.ref_columns == b.ref_columns
@@ -658,8 +1038,13 @@ fn same_fk(a: &ForeignKey, b: &ForeignKey) -> bool {
         && a.deferrable == b.deferrable
 }
 
+/// Same index: the definition covers sort order, operator classes, collations and storage
+/// parameters, which the other fields leave out; an invalid index (a failed concurrent
+/// build) is rebuilt.
 fn same_index(a: &Index, b: &Index) -> bool {
-    a.unique == b.unique
+    a.definition == b.definition
+        && a.valid == b.valid
+        && a.unique == b.unique
         && a.method == b.method
         && a.keys == b.keys
         && a.include == b.include
@@ -685,15 +1070,28 @@ fn comments_sql(t: &Table) -> Vec<String> {
 }
 
 /// Applies the declared renames to `cur` (virtually) and plans them; names derived from an
-/// old table name follow it.
+/// old table or column name (`old_pkey`, `t_old_col_idx`, …) follow when the desired catalog
+/// has the derived new name, and every definition that mentions a renamed table or column
+/// (checks, indexes, foreign keys of any table, defaults) is rewritten, so that what is
+/// unchanged compares equal and the down script's statements name what exists when they run.
 fn renames(cur: &mut Catalog, p: &mut Planner<'_>, options: &DiffOptions) {
+    // Column renames declared on a table, by (schema, table's new name).
+    let column_renames_of = |schema: &str, table: &str| -> Vec<(&str, &str)> {
+        options
+            .column_renames
+            .iter()
+            .filter(|r| r.schema == schema && r.table == table)
+            .map(|r| (r.from.as_str(), r.to.as_str()))
+            .collect()
+    };
+    let mut followed: Vec<(String, String)> = Vec::new();
     for r in &options.table_renames {
         let present_old = cur.table(&r.schema, &r.from).is_some();
         let present_new = cur.table(&r.schema, &r.to).is_some();
         if !present_old || present_new {
             continue;
         }
-        let desired = p.desired.table(&r.schema, &r.to).cloned();
+        let desired = p.desired.table(&r.schema, &r.to);
         let Some(t) = cur
             .tables
             .iter_mut()
@@ -706,90 +1104,57 @@ fn renames(cur: &mut Catalog, p: &mut Planner<'_>, options: &DiffOptions) {
             qt(&r.schema, &r.from),
             qi(&r.to)
         )];
-        let mut down = Vec::new();
         t.name = r.to.clone();
-        let table = qt(&r.schema, &r.to);
-        let prefix = format!("{}_", r.from);
-        let follow = |name: &str| -> Option<String> {
-            let rest = name.strip_prefix(&prefix)?;
-            let new = format!("{}_{rest}", r.to);
-            let d = desired.as_ref()?;
-            let exists = d.primary_key.as_ref().is_some_and(|pk| pk.name == new)
-                || d.unique(&new).is_some()
-                || d.check(&new).is_some()
-                || d.foreign_key(&new).is_some()
-                || d.index(&new).is_some();
-            exists.then_some(new)
-        };
-        // Constraints (renaming a PK or unique renames its index too).
-        let mut constraint_renames = Vec::new();
-        if let Some(pk) = &mut t.primary_key
-            && let Some(new) = follow(&pk.name)
-        {
-            constraint_renames.push((pk.name.clone(), new.clone()));
-            pk.name = new;
-        }
-        for u in &mut t.uniques {
-            if let Some(new) = follow(&u.name) {
-                constraint_renames.push((u.name.clone(), new.clone()));
-                u.name = new;
-            }
-        }
-        for c in &mut t.checks {
-            if let Some(new) = follow(&c.name) {
-                constraint_renames.push((c.name.clone(), new.clone()));
-                c.name = new;
-            }
-        }
-        for f in &mut t.foreign_keys {
-            if let Some(new) = follow(&f.name) {
-                constraint_renames.push((f.name.clone(), new.clone()));
-                f.name = new;
-            }
-        }
-        for (old, new) in &constraint_renames {
-            up.push(format!(
-                "ALTER TABLE {table} RENAME CONSTRAINT {} TO {}",
-                qi(old),
-                qi(new)
-            ));
-            down.push(format!(
-                "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
-                qt(&r.schema, &r.from),
-                qi(new),
-                qi(old)
-            ));
-        }
-        for ix in &mut t.indexes {
-            let backed = constraint_renames.iter().find(|(o, _)| *o == ix.name);
-            if let Some((_, new)) = backed {
-                ix.name = new.clone();
-                continue;
-            }
-            if let Some(new) = follow(&ix.name) {
-                up.push(format!(
-                    "ALTER INDEX {} RENAME TO {}",
-                    qt(&r.schema, &ix.name),
-                    qi(&new)
-                ));
-                down.push(format!(
-                    "ALTER INDEX {} RENAME TO {}",
-                    qt(&r.schema, &new),
-                    qi(&ix.name)
-                ));
-                ix.name = new;
-            }
-        }
         // Index definitions name the table: follow the rename.
         for ix in &mut t.indexes {
-            ix.definition = ix.definition.replace(
+            ix.definition = ix.definition.replacen(
                 &format!(" ON {} ", qt_plain(&r.schema, &r.from)),
                 &format!(" ON {} ", qt_plain(&r.schema, &r.to)),
+                1,
             );
         }
-        down.push(format!("ALTER TABLE {table} RENAME TO {}", qi(&r.from)));
-        down.reverse();
-        // Undo constraint renames after the table's name is back: reverse order above.
+        let cols = column_renames_of(&r.schema, &r.to);
+        let (follow_up, follow_down) = follow_names(
+            t,
+            desired,
+            |name| derived_names(name, &r.from, &r.to, &cols),
+            &qt(&r.schema, &r.to),
+            &qt(&r.schema, &r.from),
+        );
+        up.extend(follow_up);
+        followed.push((r.schema.clone(), r.to.clone()));
+        // Foreign keys (of any table) that refer to it.
+        for t in &mut cur.tables {
+            for fk in &mut t.foreign_keys {
+                if fk.ref_schema == r.schema && fk.ref_table == r.from {
+                    fk.ref_table = r.to.clone();
+                    fk.definition =
+                        rename_referenced_table(&fk.definition, &r.schema, &r.from, &r.to);
+                }
+            }
+        }
+        // Its serial sequences: owned by the new name, and renamed as it derives them.
+        for sq in &mut cur.sequences {
+            if let Some(o) = &mut sq.owned_by
+                && o.schema == r.schema
+                && o.table == r.from
+            {
+                o.table = r.to.clone();
+            }
+        }
+        let (seq_up, seq_down) = follow_sequences(cur, p.desired, &r.schema, &r.to, |name| {
+            derived_names(name, &r.from, &r.to, &cols)
+        });
+        up.extend(seq_up);
+        // Undo: the table's name back first, then the names that followed it (on the old
+        // table name).
+        let mut down = vec![format!(
+            "ALTER TABLE {} RENAME TO {}",
+            qt(&r.schema, &r.to),
+            qi(&r.from)
+        )];
+        down.extend(follow_down);
+        down.extend(seq_down);
         p.step(
             Phase::Transactional,
             format!("rename table {}.{} to {}", r.schema, r.from, r.to),
@@ -799,13 +1164,15 @@ fn renames(cur: &mut Catalog, p: &mut Planner<'_>, options: &DiffOptions) {
         );
     }
     for r in &options.column_renames {
-        let Some(t) = cur
+        let desired = p.desired.table(&r.schema, &r.table);
+        let Some(ti) = cur
             .tables
-            .iter_mut()
-            .find(|t| t.schema == r.schema && t.name == r.table)
+            .iter()
+            .position(|t| t.schema == r.schema && t.name == r.table)
         else {
             continue;
         };
+        let t = &mut cur.tables[ti];
         if t.column(&r.from).is_none() || t.column(&r.to).is_some() {
             continue;
         }
@@ -814,6 +1181,8 @@ fn renames(cur: &mut Catalog, p: &mut Planner<'_>, options: &DiffOptions) {
                 c.name = r.to.clone();
             }
         }
+        let to_sql = ident_plain(&r.to);
+        let map = |name: &str| (name == r.from).then(|| to_sql.clone());
         let rename = |v: &mut Vec<String>| {
             for x in v.iter_mut() {
                 if *x == r.from {
@@ -821,51 +1190,457 @@ fn renames(cur: &mut Catalog, p: &mut Planner<'_>, options: &DiffOptions) {
                 }
             }
         };
+        for c in &mut t.columns {
+            for e in [&mut c.default, &mut c.generated].into_iter().flatten() {
+                *e = map_idents(e, map);
+            }
+        }
         if let Some(pk) = &mut t.primary_key {
             rename(&mut pk.columns);
         }
         for u in &mut t.uniques {
             rename(&mut u.columns);
+            u.definition = map_idents(&u.definition, map);
+        }
+        for c in &mut t.checks {
+            rename(&mut c.columns);
+            c.expression = map_idents(&c.expression, map);
+            c.definition = map_idents(&c.definition, map);
         }
         for f in &mut t.foreign_keys {
             rename(&mut f.columns);
+            if let Some(at) = f.definition.find(" REFERENCES ") {
+                let (own, refs) = f.definition.split_at(at);
+                f.definition = format!("{}{refs}", map_idents(own, map));
+            }
         }
         for ix in &mut t.indexes {
-            rename(&mut ix.keys);
+            for k in &mut ix.keys {
+                *k = map_idents(k, map);
+            }
             rename(&mut ix.include);
+            if let Some(pred) = &mut ix.predicate {
+                *pred = map_idents(pred, map);
+            }
+            if let Some(at) = ix.definition.find(" USING ") {
+                let (head, body) = ix.definition.split_at(at);
+                ix.definition = format!("{head}{}", map_idents(body, map));
+            }
+        }
+        // Foreign keys (of any table, this one included) that refer to the column.
+        for t in &mut cur.tables {
+            for fk in &mut t.foreign_keys {
+                if fk.ref_schema == r.schema && fk.ref_table == r.table {
+                    rename(&mut fk.ref_columns);
+                    fk.definition = map_referenced_columns(&fk.definition, map);
+                }
+            }
+        }
+        for sq in &mut cur.sequences {
+            if let Some(o) = &mut sq.owned_by
+                && o.schema == r.schema
+                && o.table == r.table
+                && o.column == r.from
+            {
+                o.column = r.to.clone();
+            }
         }
         let table = qt(&r.schema, &r.table);
+        let mut up = vec![format!(
+            "ALTER TABLE {table} RENAME COLUMN {} TO {}",
+            qi(&r.from),
+            qi(&r.to)
+        )];
+        let mut down = Vec::new();
+        // A renamed table's derived names followed with it (and its columns) already.
+        if !followed.contains(&(r.schema.clone(), r.table.clone())) {
+            let cols = [(r.from.as_str(), r.to.as_str())];
+            let (follow_up, follow_down) = follow_names(
+                &mut cur.tables[ti],
+                desired,
+                |name| derived_names(name, &r.table, &r.table, &cols),
+                &table,
+                &table,
+            );
+            up.extend(follow_up);
+            down.extend(follow_down);
+            let (seq_up, seq_down) =
+                follow_sequences(cur, p.desired, &r.schema, &r.table, |name| {
+                    derived_names(name, &r.table, &r.table, &cols)
+                });
+            up.extend(seq_up);
+            down.extend(seq_down);
+        }
+        down.push(format!(
+            "ALTER TABLE {table} RENAME COLUMN {} TO {}",
+            qi(&r.to),
+            qi(&r.from)
+        ));
         p.step(
             Phase::Transactional,
             format!(
                 "rename column {}.{}.{} to {}",
                 r.schema, r.table, r.from, r.to
             ),
-            vec![format!(
-                "ALTER TABLE {table} RENAME COLUMN {} TO {}",
-                qi(&r.from),
-                qi(&r.to)
-            )],
-            vec![format!(
-                "ALTER TABLE {table} RENAME COLUMN {} TO {}",
-                qi(&r.to),
-                qi(&r.from)
-            )],
+            up,
+            down,
             vec![Hazard::AccessExclusiveLock],
         );
     }
 }
 
+/// The names PostgreSQL would derive for `name` (`{table}_{columns}_{suffix}`) once the
+/// table `from` is `to` and the columns `cols` (old, new) are renamed, most specific first.
+fn derived_names(name: &str, from: &str, to: &str, cols: &[(&str, &str)]) -> Vec<String> {
+    let Some(rest) = name.strip_prefix(from).and_then(|r| r.strip_prefix('_')) else {
+        return Vec::new();
+    };
+    let mut tail = format!("_{rest}");
+    for (old, new) in cols {
+        tail = tail.replacen(&format!("_{old}_"), &format!("_{new}_"), 1);
+    }
+    vec![format!("{to}{tail}"), format!("{to}_{rest}")]
+}
+
+/// Renames the constraints and indexes of `t` whose derived new name (the first of
+/// `candidates(name)` that the desired table has, while it has not the old one) differs;
+/// returns the statements, up in order and down in undo order. Renaming a primary key or
+/// unique constraint renames its index too.
+fn follow_names(
+    t: &mut Table,
+    desired: Option<&Table>,
+    candidates: impl Fn(&str) -> Vec<String>,
+    up_table: &str,
+    down_table: &str,
+) -> (Vec<String>, Vec<String>) {
+    let Some(d) = desired else {
+        return (Vec::new(), Vec::new());
+    };
+    fn has(t: &Table, name: &str) -> bool {
+        t.primary_key.as_ref().is_some_and(|pk| pk.name == name)
+            || t.unique(name).is_some()
+            || t.check(name).is_some()
+            || t.foreign_key(name).is_some()
+            || t.index(name).is_some()
+    }
+    let follow = |name: &str| -> Option<String> {
+        if has(d, name) {
+            return None;
+        }
+        candidates(name)
+            .into_iter()
+            .find(|new| new != name && has(d, new) && !has(t, new))
+    };
+    let mut constraints: Vec<(String, String)> = Vec::new();
+    let names = t
+        .primary_key
+        .iter()
+        .map(|pk| &pk.name)
+        .chain(t.uniques.iter().map(|u| &u.name))
+        .chain(t.checks.iter().map(|c| &c.name))
+        .chain(t.foreign_keys.iter().map(|f| &f.name));
+    for name in names {
+        if let Some(new) = follow(name) {
+            constraints.push((name.clone(), new));
+        }
+    }
+    let mut indexes: Vec<(String, String)> = Vec::new();
+    for ix in &t.indexes {
+        if constraints.iter().any(|(o, _)| *o == ix.name) {
+            continue;
+        }
+        if let Some(new) = follow(&ix.name) {
+            indexes.push((ix.name.clone(), new));
+        }
+    }
+    let renamed = |name: &mut String, list: &[(String, String)]| {
+        if let Some((_, new)) = list.iter().find(|(o, _)| o == name) {
+            *name = new.clone();
+        }
+    };
+    if let Some(pk) = &mut t.primary_key {
+        renamed(&mut pk.name, &constraints);
+    }
+    for u in &mut t.uniques {
+        renamed(&mut u.name, &constraints);
+    }
+    for c in &mut t.checks {
+        renamed(&mut c.name, &constraints);
+    }
+    for f in &mut t.foreign_keys {
+        renamed(&mut f.name, &constraints);
+    }
+    for ix in &mut t.indexes {
+        let old = ix.name.clone();
+        renamed(&mut ix.name, &constraints);
+        renamed(&mut ix.name, &indexes);
+        if ix.name != old {
+            ix.definition = ix.definition.replacen(
+                &format!(" INDEX {} ON ", ident_plain(&old)),
+                &format!(" INDEX {} ON ", ident_plain(&ix.name)),
+                1,
+            );
+        }
+    }
+    let mut up = Vec::new();
+    let mut down = Vec::new();
+    for (old, new) in &constraints {
+        up.push(format!(
+            "ALTER TABLE {up_table} RENAME CONSTRAINT {} TO {}",
+            qi(old),
+            qi(new)
+        ));
+        down.push(format!(
+            "ALTER TABLE {down_table} RENAME CONSTRAINT {} TO {}",
+            qi(new),
+            qi(old)
+        ));
+    }
+    for (old, new) in &indexes {
+        up.push(format!(
+            "ALTER INDEX {} RENAME TO {}",
+            qt(&t.schema, old),
+            qi(new)
+        ));
+        down.push(format!(
+            "ALTER INDEX {} RENAME TO {}",
+            qt(&t.schema, new),
+            qi(old)
+        ));
+    }
+    t.sort();
+    down.reverse();
+    (up, down)
+}
+
+/// Renames the sequences owned by a column of `schema.table` whose derived new name (the
+/// first of `candidates(name)` that the desired catalog has, while it has not the old one)
+/// differs, and rewrites the defaults that call them; returns the statements, up in order
+/// and down in undo order.
+fn follow_sequences(
+    cur: &mut Catalog,
+    desired: &Catalog,
+    schema: &str,
+    table: &str,
+    candidates: impl Fn(&str) -> Vec<String>,
+) -> (Vec<String>, Vec<String>) {
+    let mut renamed: Vec<(String, String, String)> = Vec::new();
+    for sq in &cur.sequences {
+        let owned = sq
+            .owned_by
+            .as_ref()
+            .is_some_and(|o| o.schema == schema && o.table == table);
+        if !owned || desired.sequence(&sq.schema, &sq.name).is_some() {
+            continue;
+        }
+        let new = candidates(&sq.name).into_iter().find(|n| {
+            *n != sq.name
+                && desired.sequence(&sq.schema, n).is_some()
+                && cur.sequence(&sq.schema, n).is_none()
+        });
+        if let Some(new) = new {
+            renamed.push((sq.schema.clone(), sq.name.clone(), new));
+        }
+    }
+    let mut up = Vec::new();
+    let mut down = Vec::new();
+    for (sq_schema, old, new) in &renamed {
+        for sq in &mut cur.sequences {
+            if sq.schema == *sq_schema && sq.name == *old {
+                sq.name = new.clone();
+            }
+        }
+        // `nextval('old_seq'::regclass)`, qualified when not on the search path.
+        let forms = [
+            (
+                format!("'{}'::regclass", ident_plain(old)),
+                format!("'{}'::regclass", ident_plain(new)),
+            ),
+            (
+                format!("'{}'::regclass", qt_plain(sq_schema, old)),
+                format!("'{}'::regclass", qt_plain(sq_schema, new)),
+            ),
+        ];
+        for t in &mut cur.tables {
+            for c in &mut t.columns {
+                if let Some(d) = &mut c.default {
+                    for (from, to) in &forms {
+                        *d = d.replace(from.as_str(), to);
+                    }
+                }
+            }
+        }
+        up.push(format!(
+            "ALTER SEQUENCE {} RENAME TO {}",
+            qt(sq_schema, old),
+            qi(new)
+        ));
+        down.push(format!(
+            "ALTER SEQUENCE {} RENAME TO {}",
+            qt(sq_schema, new),
+            qi(old)
+        ));
+    }
+    down.reverse();
+    (up, down)
+}
+
+/// A foreign key's `pg_get_constraintdef` with its referenced table `schema.from` renamed to
+/// `to` (written qualified or not, depending on the `search_path`).
+fn rename_referenced_table(definition: &str, schema: &str, from: &str, to: &str) -> String {
+    let qualified = format!(" REFERENCES {}(", qt_plain(schema, from));
+    if definition.contains(&qualified) {
+        return definition.replacen(
+            &qualified,
+            &format!(" REFERENCES {}(", qt_plain(schema, to)),
+            1,
+        );
+    }
+    definition.replacen(
+        &format!(" REFERENCES {}(", ident_plain(from)),
+        &format!(" REFERENCES {}(", ident_plain(to)),
+        1,
+    )
+}
+
+/// A foreign key's `pg_get_constraintdef` with the referenced column list (`REFERENCES
+/// t(a, b)`) rewritten by `map`.
+fn map_referenced_columns(definition: &str, map: impl Fn(&str) -> Option<String>) -> String {
+    let Some(at) = definition.find(" REFERENCES ") else {
+        return definition.to_owned();
+    };
+    let Some(open) = definition[at..].find('(').map(|i| at + i) else {
+        return definition.to_owned();
+    };
+    let Some(close) = definition[open..].find(')').map(|i| open + i) else {
+        return definition.to_owned();
+    };
+    format!(
+        "{}{}{}",
+        &definition[..open],
+        map_idents(&definition[open..close], map),
+        &definition[close..]
+    )
+}
+
+/// Keywords PostgreSQL's `quote_ident` quotes (every category but the unreserved one).
+const QUOTED_KEYWORDS: &str = "\
+     all analyse analyze and any array as asc asymmetric authorization between bigint binary \
+     bit boolean both case cast char character check coalesce collate collation column \
+     concurrently constraint create cross current_catalog current_date current_role \
+     current_schema current_time current_timestamp current_user dec decimal default \
+     deferrable desc distinct do else end except exists extract false fetch float for foreign \
+     freeze from full grant greatest group grouping having ilike in initially inner inout int \
+     integer intersect interval into is isnull join lateral leading least left like limit \
+     localtime localtimestamp national natural nchar none normalize not notnull null nullif \
+     numeric offset on only or order out outer overlaps overlay placing position precision \
+     primary real references returning right row select session_user setof similar smallint \
+     some substring symmetric system_user table tablesample then time timestamp to trailing \
+     treat trim true union unique user using values varchar variadic verbose when where \
+     window with xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces \
+     xmlparse xmlpi xmlroot xmlserialize xmltable";
+
+/// An identifier as PostgreSQL's deparser writes it: bare when simple (lower-case letters,
+/// digits, `_`, not a keyword it quotes), quoted otherwise.
+fn ident_plain(s: &str) -> String {
+    let simple = s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !QUOTED_KEYWORDS.split_whitespace().any(|k| k == s);
+    if simple { s.to_owned() } else { qi(s) }
+}
+
 /// `schema.name` as `pg_get_indexdef` writes it (quoted only when needed).
 fn qt_plain(schema: &str, name: &str) -> String {
-    fn plain(s: &str) -> String {
-        let simple = s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            && !s.starts_with(|c: char| c.is_ascii_digit());
-        if simple { s.to_owned() } else { qi(s) }
+    format!("{}.{}", ident_plain(schema), ident_plain(name))
+}
+
+/// Rewrites the column references of SQL that PostgreSQL deparsed (`pg_get_expr`,
+/// `pg_get_constraintdef`, `pg_get_indexdef`): `map` gets each identifier (unquoted, as its
+/// name) that can name a column and returns its replacement, already written as SQL, if
+/// any. Not column references: string literals, numbers, function names (before `(`), type
+/// names (after `::`), later parts of qualified names (after `.`), collations (after
+/// `COLLATE`).
+fn map_idents(sql: &str, map: impl Fn(&str) -> Option<String>) -> String {
+    let b = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    // The previous token, for context: `.`, `::`, `COLLATE`, or anything else.
+    let mut prev = "";
+    let word_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80;
+    while i < b.len() {
+        let c = b[i];
+        let start = i;
+        if c == b'\'' || c == b'"' {
+            i += 1;
+            while i < b.len() {
+                if b[i] == c {
+                    if b.get(i + 1) == Some(&c) {
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    break;
+                }
+                i += 1;
+            }
+            let token = &sql[start..i];
+            if c == b'"' {
+                let name = token[1..token.len().saturating_sub(1).max(1)].replace("\"\"", "\"");
+                let replaced = column_position(prev, &sql[i..])
+                    .then(|| map(&name))
+                    .flatten();
+                out.push_str(replaced.as_deref().unwrap_or(token));
+                prev = "ident";
+            } else {
+                out.push_str(token);
+                prev = "literal";
+            }
+            continue;
+        }
+        if c.is_ascii_digit() {
+            while i < b.len() && (word_char(b[i]) || b[i] == b'.') {
+                i += 1;
+            }
+            out.push_str(&sql[start..i]);
+            prev = "number";
+            continue;
+        }
+        if word_char(c) {
+            while i < b.len() && word_char(b[i]) {
+                i += 1;
+            }
+            let word = &sql[start..i];
+            let replaced = column_position(prev, &sql[i..])
+                .then(|| map(word))
+                .flatten();
+            out.push_str(replaced.as_deref().unwrap_or(word));
+            prev = if word.eq_ignore_ascii_case("collate") {
+                "COLLATE"
+            } else {
+                "ident"
+            };
+            continue;
+        }
+        if c == b':' && b.get(i + 1) == Some(&b':') {
+            out.push_str("::");
+            i += 2;
+            prev = "::";
+            continue;
+        }
+        // Any other character (UTF-8 continuation bytes are word characters above).
+        out.push(c as char);
+        i += 1;
+        if !c.is_ascii_whitespace() {
+            prev = if c == b'.' { "." } else { "punct" };
+        }
     }
-    format!("{}.{}", plain(schema), plain(name))
+    out
+}
+
+/// Whether an identifier after the token `prev` and before `rest` can be a column reference.
+fn column_position(prev: &str, rest: &str) -> bool {
+    !matches!(prev, "." | "::" | "COLLATE") && !rest.trim_start().starts_with('(')
 }
 
 /// Columns, keys, constraints, indexes and comments of a table on both sides.
@@ -884,7 +1659,7 @@ fn table_changes(p: &mut Planner<'_>, ct: &Table, dt: &Table) {
             p.step(
                 Phase::Transactional,
                 format!("add column {tname}.{} ({})", c.name, c.type_sql),
-                vec![format!("ALTER TABLE {table} ADD COLUMN {}", column_sql(c))],
+                add_column_sql(&table, c),
                 vec![format!("ALTER TABLE {table} DROP COLUMN {}", qi(&c.name))],
                 hazards,
             );
@@ -892,6 +1667,8 @@ fn table_changes(p: &mut Planner<'_>, ct: &Table, dt: &Table) {
     }
 
     // Columns on both sides.
+    let mut pk_not_null: Vec<String> = Vec::new();
+    let mut drop_not_null: Vec<(String, String, String)> = Vec::new();
     for c in &dt.columns {
         let Some(old) = ct.column(&c.name) else {
             continue;
@@ -902,25 +1679,20 @@ fn table_changes(p: &mut Planner<'_>, ct: &Table, dt: &Table) {
             p.step(
                 Phase::Transactional,
                 format!("recompute generated column {tname}.{}", c.name),
-                vec![
-                    format!("ALTER TABLE {table} DROP COLUMN {col}"),
-                    format!("ALTER TABLE {table} ADD COLUMN {}", column_sql(c)),
-                ],
-                vec![
-                    format!("ALTER TABLE {table} DROP COLUMN {col}"),
-                    format!("ALTER TABLE {table} ADD COLUMN {}", column_sql(old)),
-                ],
+                [format!("ALTER TABLE {table} DROP COLUMN {col}")]
+                    .into_iter()
+                    .chain(add_column_sql(&table, c))
+                    .collect(),
+                [format!("ALTER TABLE {table} DROP COLUMN {col}")]
+                    .into_iter()
+                    .chain(add_column_sql(&table, old))
+                    .collect(),
                 vec![Hazard::TableRewrite, Hazard::AccessExclusiveLock],
             );
             continue;
         }
         if old.type_sql != c.type_sql || old.collation != c.collation {
-            let coll = |c: &Column| {
-                c.collation
-                    .as_ref()
-                    .map(|x| format!(" COLLATE {x}"))
-                    .unwrap_or_default()
-            };
+            let coll = |c: &Column| collate_sql(&c.collation);
             let mut hazards = vec![Hazard::TableRewrite, Hazard::AccessExclusiveLock];
             if !widens(&old.type_sql, &c.type_sql) && old.type_sql != c.type_sql {
                 hazards.push(Hazard::DeletesData);
@@ -959,36 +1731,68 @@ fn table_changes(p: &mut Planner<'_>, ct: &Table, dt: &Table) {
                 vec![],
             );
         }
+        // Adding an identity needs the column NOT NULL first (done here, in the same step,
+        // rather than online).
+        let identity_sets_not_null = old.identity.is_none() && c.identity.is_some() && old.nullable;
         if old.identity != c.identity {
-            let to = |i: Option<Identity>, from: Option<Identity>| -> String {
-                match (from, i) {
-                    (None, Some(Identity::Always)) => format!(
-                        "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED ALWAYS AS IDENTITY"
-                    ),
-                    (None, Some(Identity::ByDefault)) => format!(
-                        "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED BY DEFAULT AS IDENTITY"
-                    ),
-                    (Some(_), None) => {
-                        format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY")
+            // To `to` from `from`; an added identity's sequence continues after the rows'
+            // values.
+            let change = |to: Option<Identity>, from: Option<Identity>| -> Vec<String> {
+                let alter = format!("ALTER TABLE {table} ALTER COLUMN {col}");
+                let restart = format!(
+                    "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('{}', '{}'), \
+                     max({col})) FROM {table} HAVING max({col}) >= 1",
+                    table.replace('\'', "''"),
+                    c.name.replace('\'', "''")
+                );
+                match (from, to) {
+                    (None, Some(Identity::Always)) => {
+                        vec![format!("{alter} ADD GENERATED ALWAYS AS IDENTITY"), restart]
                     }
+                    (None, Some(Identity::ByDefault)) => vec![
+                        format!("{alter} ADD GENERATED BY DEFAULT AS IDENTITY"),
+                        restart,
+                    ],
+                    (Some(_), None) => vec![format!("{alter} DROP IDENTITY")],
                     (Some(_), Some(Identity::Always)) => {
-                        format!("ALTER TABLE {table} ALTER COLUMN {col} SET GENERATED ALWAYS")
+                        vec![format!("{alter} SET GENERATED ALWAYS")]
                     }
                     (Some(_), Some(Identity::ByDefault)) => {
-                        format!("ALTER TABLE {table} ALTER COLUMN {col} SET GENERATED BY DEFAULT")
+                        vec![format!("{alter} SET GENERATED BY DEFAULT")]
                     }
-                    (None, None) => String::new(),
+                    (None, None) => Vec::new(),
                 }
             };
+            let mut up = change(c.identity, old.identity);
+            let mut down = change(old.identity, c.identity);
+            if identity_sets_not_null {
+                up.insert(
+                    0,
+                    format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"),
+                );
+                down.push(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL"
+                ));
+            }
             p.step(
                 Phase::Transactional,
                 format!("change identity of {tname}.{}", c.name),
-                vec![to(c.identity, old.identity)],
-                vec![to(old.identity, c.identity)],
+                up,
+                down,
                 vec![],
             );
         }
-        if old.nullable && !c.nullable {
+        // A new primary key makes its columns NOT NULL itself.
+        let pk_sets_not_null = old.nullable
+            && !c.nullable
+            && ct.primary_key != dt.primary_key
+            && dt
+                .primary_key
+                .as_ref()
+                .is_some_and(|pk| pk.columns.contains(&c.name));
+        if pk_sets_not_null {
+            pk_not_null.push(col.clone());
+        } else if old.nullable && !c.nullable && !identity_sets_not_null {
             // Online: a NOT VALID check, validated without blocking writes, makes SET NOT
             // NULL a catalog-only change.
             let check = qi(&format!("{}_{}_not_null", dt.name, c.name));
@@ -1017,17 +1821,12 @@ fn table_changes(p: &mut Planner<'_>, ct: &Table, dt: &Table) {
                 vec![Hazard::ValidationScan, Hazard::NonTransactional],
             );
         } else if !old.nullable && c.nullable {
-            p.step(
-                Phase::Transactional,
+            // After the primary key step: a column of a primary key cannot drop NOT NULL.
+            drop_not_null.push((
                 format!("drop NOT NULL on {tname}.{}", c.name),
-                vec![format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL"
-                )],
-                vec![format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"
-                )],
-                vec![],
-            );
+                format!("ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL"),
+                format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"),
+            ));
         }
         if old.comment != c.comment {
             let target = format!("{table}.{col}");
@@ -1057,6 +1856,12 @@ fn table_changes(p: &mut Planner<'_>, ct: &Table, dt: &Table) {
             ));
             down.push(drop_constraint_sql(dt, &pk.name));
         }
+        // The columns it made NOT NULL were nullable before.
+        for col in &pk_not_null {
+            down.push(format!(
+                "ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL"
+            ));
+        }
         if let Some(pk) = &ct.primary_key {
             let cols: Vec<String> = pk.columns.iter().map(|c| qi(c)).collect();
             down.push(format!(
@@ -1072,6 +1877,9 @@ fn table_changes(p: &mut Planner<'_>, ct: &Table, dt: &Table) {
             down,
             vec![Hazard::AccessExclusiveLock, Hazard::IndexBuild],
         );
+    }
+    for (summary, up, down) in drop_not_null {
+        p.step(Phase::Transactional, summary, vec![up], vec![down], vec![]);
     }
 
     // Unique constraints.
@@ -1112,37 +1920,55 @@ fn table_changes(p: &mut Planner<'_>, ct: &Table, dt: &Table) {
 
     // Check constraints: added NOT VALID, validated online.
     for c in &ct.checks {
-        if dt
-            .check(&c.name)
-            .is_none_or(|d| d.expression != c.expression)
-        {
+        if dt.check(&c.name).is_none_or(|d| !same_check(d, c)) {
             p.step(
                 Phase::Transactional,
                 format!("drop check {} on {tname}", c.name),
                 vec![drop_constraint_sql(dt, &c.name)],
                 vec![format!(
-                    "ALTER TABLE {table} ADD {}",
-                    constraint_sql(&c.name, &check_def(&c.expression))
+                    "ALTER TABLE {table} ADD {}{}",
+                    constraint_sql(&c.name, &check_sql(c)),
+                    if c.validated { "" } else { " NOT VALID" }
                 )],
                 vec![],
             );
         }
     }
     for c in &dt.checks {
-        if ct
-            .check(&c.name)
-            .is_none_or(|o| o.expression != c.expression)
-        {
-            p.step(
-                Phase::Transactional,
-                format!("add check {} on {tname}", c.name),
-                vec![format!(
-                    "ALTER TABLE {table} ADD {} NOT VALID",
-                    constraint_sql(&c.name, &check_def(&c.expression))
-                )],
-                vec![drop_constraint_sql(dt, &c.name)],
-                vec![],
-            );
+        let old = ct.check(&c.name).filter(|o| same_check(o, c));
+        if let Some(o) = old {
+            if !o.validated && c.validated {
+                // Undone by adding it back NOT VALID.
+                p.step(
+                    Phase::Online,
+                    format!("validate check {} on {tname}", c.name),
+                    vec![format!(
+                        "ALTER TABLE {table} VALIDATE CONSTRAINT {}",
+                        qi(&c.name)
+                    )],
+                    vec![
+                        drop_constraint_sql(dt, &c.name),
+                        format!(
+                            "ALTER TABLE {table} ADD {} NOT VALID",
+                            constraint_sql(&c.name, &check_sql(o))
+                        ),
+                    ],
+                    vec![Hazard::ValidationScan, Hazard::NonTransactional],
+                );
+            }
+            continue;
+        }
+        p.step(
+            Phase::Transactional,
+            format!("add check {} on {tname}", c.name),
+            vec![format!(
+                "ALTER TABLE {table} ADD {} NOT VALID",
+                constraint_sql(&c.name, &check_sql(c))
+            )],
+            vec![drop_constraint_sql(dt, &c.name)],
+            vec![],
+        );
+        if c.validated {
             p.step(
                 Phase::Online,
                 format!("validate check {} on {tname}", c.name),
@@ -1165,11 +1991,29 @@ fn table_changes(p: &mut Planner<'_>, ct: &Table, dt: &Table) {
             .collect()
     };
     let (cur_ix, new_ix) = (plain(ct), plain(dt));
+    // Columns that go away: an index on one goes with it, in the transaction, before it (so
+    // that the down script rebuilds it after the column is back).
+    let dropped: Vec<&str> = ct
+        .columns
+        .iter()
+        .filter(|c| dt.column(&c.name).is_none())
+        .map(|c| c.name.as_str())
+        .collect();
     for ix in &cur_ix {
         if !new_ix
             .iter()
             .any(|n| n.name == ix.name && same_index(n, ix))
         {
+            if index_uses_any(ix, &dropped) {
+                p.step(
+                    Phase::Transactional,
+                    format!("drop index {} on {tname}", ix.name),
+                    vec![drop_index_sql(&dt.schema, ix, false)],
+                    vec![index_sql(ix, false)],
+                    vec![Hazard::AccessExclusiveLock],
+                );
+                continue;
+            }
             p.step(
                 Phase::Online,
                 format!("drop index {} on {tname}", ix.name),
@@ -1201,7 +2045,7 @@ fn table_changes(p: &mut Planner<'_>, ct: &Table, dt: &Table) {
                 Phase::Transactional,
                 format!("drop column {tname}.{}", c.name),
                 vec![format!("ALTER TABLE {table} DROP COLUMN {}", qi(&c.name))],
-                vec![format!("ALTER TABLE {table} ADD COLUMN {}", column_sql(c))],
+                add_column_sql(&table, c),
                 vec![Hazard::DeletesData, Hazard::AccessExclusiveLock],
             );
         }
@@ -1218,6 +2062,27 @@ fn table_changes(p: &mut Planner<'_>, ct: &Table, dt: &Table) {
     }
 }
 
+/// Whether the index's keys, `INCLUDE` columns or predicate mention one of `columns`.
+fn index_uses_any(ix: &Index, columns: &[&str]) -> bool {
+    if columns.is_empty() {
+        return false;
+    }
+    let found = std::cell::Cell::new(false);
+    let probe = |name: &str| {
+        if columns.contains(&name) {
+            found.set(true);
+        }
+        None
+    };
+    for k in &ix.keys {
+        map_idents(k, probe);
+    }
+    if let Some(pred) = &ix.predicate {
+        map_idents(pred, probe);
+    }
+    found.get() || ix.include.iter().any(|c| columns.contains(&c.as_str()))
+}
+
 /// A default PostgreSQL evaluates per row when a column is added (so the table is
 /// rewritten): anything but a constant or a stable function call.
 fn volatile(default: &str) -> bool {
@@ -1231,7 +2096,7 @@ fn volatile(default: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Check, PrimaryKey};
+    use crate::catalog::PrimaryKey;
 
     fn col(name: &str, ty: &str, nullable: bool) -> Column {
         Column {
@@ -1447,5 +2312,502 @@ mod tests {
         assert!(!widens("bigint", "integer"));
         assert!(!widens("character varying(20)", "character varying(10)"));
         assert!(!widens("text", "integer"));
+    }
+
+    fn index(table: &str, name: &str, keys: &str, tail: &str) -> Index {
+        Index {
+            name: name.into(),
+            definition: format!("CREATE INDEX {name} ON public.{table} USING btree ({keys}){tail}"),
+            unique: false,
+            is_constraint_backed: false,
+            method: "btree".into(),
+            keys: vec![keys.trim_end_matches(" DESC").into()],
+            include: Vec::new(),
+            predicate: tail.strip_prefix(" WHERE ").map(Into::into),
+            valid: true,
+        }
+    }
+
+    fn check(name: &str, expression: &str) -> Check {
+        Check {
+            name: name.into(),
+            definition: format!("CHECK ({expression})"),
+            expression: expression.into(),
+            columns: Vec::new(),
+            validated: true,
+        }
+    }
+
+    fn fk(name: &str, column: &str, ref_table: &str, definition: &str) -> ForeignKey {
+        ForeignKey {
+            name: name.into(),
+            definition: definition.into(),
+            columns: vec![column.into()],
+            ref_schema: "public".into(),
+            ref_table: ref_table.into(),
+            ref_columns: vec!["id".into()],
+            on_delete: crate::meta::FkAction::NoAction,
+            on_update: crate::meta::FkAction::NoAction,
+            deferrable: crate::meta::Deferrable::No,
+            validated: true,
+        }
+    }
+
+    fn ups(plan: &Plan) -> Vec<&str> {
+        plan.steps
+            .iter()
+            .flat_map(|s| s.up.iter().map(String::as_str))
+            .collect()
+    }
+
+    fn allow() -> DiffOptions {
+        DiffOptions {
+            allow_destructive: true,
+            ..DiffOptions::default()
+        }
+    }
+
+    #[test]
+    fn checks_are_parenthesized_when_pg_get_expr_does_not() {
+        assert_eq!(check_def("active"), "CHECK (active)");
+        assert_eq!(check_def("f(x)"), "CHECK (f(x))");
+        assert_eq!(check_def("(a > 0)"), "CHECK (a > 0)");
+        assert_eq!(check_def("(a)::text = ')'"), "CHECK ((a)::text = ')')");
+        assert_eq!(check_def("(a > 0) = (b > 0)"), "CHECK ((a > 0) = (b > 0))");
+    }
+
+    #[test]
+    fn collations_are_quoted() {
+        let c = |s: &str| collate_sql(&Some(s.into()));
+        assert_eq!(c("C"), r#" COLLATE "C""#);
+        assert_eq!(c("en_US.utf8"), r#" COLLATE "en_US.utf8""#);
+        assert_eq!(c("und-x-icu"), r#" COLLATE "und-x-icu""#);
+        assert_eq!(c("app.nocase"), r#" COLLATE "app"."nocase""#);
+        assert_eq!(collate_sql(&None), "");
+    }
+
+    #[test]
+    fn column_references_are_rewritten_and_nothing_else() {
+        let map = |n: &str| (n == "a").then(|| "b".to_owned());
+        assert_eq!(
+            map_idents(
+                r#"(lower(a) || a::text || x.a || 'a' || "a" || a(1)) COLLATE a"#,
+                map
+            ),
+            r#"(lower(b) || b::text || x.a || 'a' || b || a(1)) COLLATE a"#
+        );
+        assert_eq!(ident_plain("order"), r#""order""#);
+        assert_eq!(ident_plain("Rank"), r#""Rank""#);
+        assert_eq!(ident_plain("rank_2"), "rank_2");
+    }
+
+    #[test]
+    fn a_table_rename_carries_the_foreign_keys_that_refer_to_it() {
+        let mut child = table(
+            "child",
+            vec![col("id", "integer", false), col("p", "integer", true)],
+        );
+        child.foreign_keys.push(fk(
+            "child_p_fkey",
+            "p",
+            "old",
+            "FOREIGN KEY (p) REFERENCES old(id)",
+        ));
+        let mut old = table("old", vec![col("id", "integer", false)]);
+        old.indexes
+            .push(index("old", "old_id_idx", "id", " WHERE (id > 0)"));
+        let a = catalog(vec![old, child.clone()]);
+        let mut new = table("new", vec![col("id", "integer", false)]);
+        new.indexes
+            .push(index("new", "new_id_idx", "id", " WHERE (id > 0)"));
+        child.foreign_keys[0] = fk(
+            "child_p_fkey",
+            "p",
+            "new",
+            "FOREIGN KEY (p) REFERENCES new(id)",
+        );
+        let b = catalog(vec![new, child]);
+        let opts = DiffOptions {
+            table_renames: vec![TableRename {
+                schema: "public".into(),
+                from: "old".into(),
+                to: "new".into(),
+            }],
+            ..DiffOptions::default()
+        };
+        let plan = diff(&a, &b, &opts).unwrap();
+        assert_eq!(
+            ups(&plan),
+            [
+                r#"ALTER TABLE "public"."old" RENAME TO "new""#,
+                r#"ALTER TABLE "public"."new" RENAME CONSTRAINT "old_pkey" TO "new_pkey""#,
+                r#"ALTER INDEX "public"."old_id_idx" RENAME TO "new_id_idx""#,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_column_rename_rewrites_expressions_and_derived_names_follow() {
+        let mut t = table(
+            "t",
+            vec![col("id", "integer", false), col("a", "integer", true)],
+        );
+        t.checks.push(check("t_a_check", "(a > 0)"));
+        t.indexes
+            .push(index("t", "t_a_idx", "a", " WHERE (a > 10)"));
+        t.indexes.push(index("t", "t_expr_idx", "lower(a)", ""));
+        let a = catalog(vec![t]);
+        let mut t = table(
+            "t",
+            vec![col("id", "integer", false), col("b", "integer", true)],
+        );
+        t.checks.push(check("t_b_check", "(b > 0)"));
+        t.indexes
+            .push(index("t", "t_b_idx", "b", " WHERE (b > 10)"));
+        t.indexes.push(index("t", "t_expr_idx", "lower(b)", ""));
+        let b = catalog(vec![t]);
+        let opts = DiffOptions {
+            column_renames: vec![ColumnRename {
+                schema: "public".into(),
+                table: "t".into(),
+                from: "a".into(),
+                to: "b".into(),
+            }],
+            ..DiffOptions::default()
+        };
+        let plan = diff(&a, &b, &opts).unwrap();
+        assert_eq!(
+            ups(&plan),
+            [
+                r#"ALTER TABLE "public"."t" RENAME COLUMN "a" TO "b""#,
+                r#"ALTER TABLE "public"."t" RENAME CONSTRAINT "t_a_check" TO "t_b_check""#,
+                r#"ALTER INDEX "public"."t_a_idx" RENAME TO "t_b_idx""#,
+            ]
+        );
+        assert_eq!(
+            plan.steps[0].down,
+            [
+                r#"ALTER INDEX "public"."t_b_idx" RENAME TO "t_a_idx""#,
+                r#"ALTER TABLE "public"."t" RENAME CONSTRAINT "t_b_check" TO "t_a_check""#,
+                r#"ALTER TABLE "public"."t" RENAME COLUMN "b" TO "a""#,
+            ]
+        );
+    }
+
+    #[test]
+    fn an_index_on_a_dropped_column_goes_in_the_transaction_before_it() {
+        let mut t = table(
+            "t",
+            vec![col("id", "integer", false), col("x", "text", true)],
+        );
+        t.indexes.push(index("t", "t_x_idx", "lower(x)", ""));
+        let a = catalog(vec![t]);
+        let b = catalog(vec![table("t", vec![col("id", "integer", false)])]);
+        let plan = diff(&a, &b, &allow()).unwrap();
+        assert!(plan.scripts(Phase::Online).is_none());
+        assert_eq!(
+            ups(&plan),
+            [
+                r#"DROP INDEX IF EXISTS "public"."t_x_idx""#,
+                r#"ALTER TABLE "public"."t" DROP COLUMN "x""#,
+            ]
+        );
+        // Down: the column first, then its index.
+        let down = plan.scripts(Phase::Transactional).unwrap().down;
+        assert!(
+            down.find("ADD COLUMN").unwrap() < down.find("CREATE INDEX t_x_idx").unwrap(),
+            "{down}"
+        );
+    }
+
+    #[test]
+    fn an_index_whose_definition_changes_is_rebuilt() {
+        let mut t = table("t", vec![col("id", "integer", false)]);
+        t.indexes.push(index("t", "t_id_idx", "id", ""));
+        let a = catalog(vec![t.clone()]);
+        t.indexes[0] = index("t", "t_id_idx", "id DESC", "");
+        let b = catalog(vec![t.clone()]);
+        let plan = diff(&a, &b, &DiffOptions::default()).unwrap();
+        assert_eq!(
+            ups(&plan),
+            [
+                r#"DROP INDEX CONCURRENTLY IF EXISTS "public"."t_id_idx""#,
+                "CREATE INDEX CONCURRENTLY t_id_idx ON public.t USING btree (id DESC)",
+            ]
+        );
+        // An invalid one (a failed concurrent build) too.
+        let mut invalid = b.clone();
+        invalid.tables[0].indexes[0].valid = false;
+        assert_eq!(
+            diff(&invalid, &b, &DiffOptions::default())
+                .unwrap()
+                .steps
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn an_identity_on_a_nullable_column_sets_not_null_first_and_continues_the_values() {
+        let a = catalog(vec![table("t", vec![col("id", "integer", true)])]);
+        let mut id = col("id", "integer", false);
+        id.identity = Some(Identity::Always);
+        let b = catalog(vec![table("t", vec![id])]);
+        let plan = diff(&a, &b, &DiffOptions::default()).unwrap();
+        assert_eq!(plan.steps.len(), 1, "no separate NOT NULL steps");
+        assert_eq!(
+            plan.steps[0].up,
+            [
+                r#"ALTER TABLE "public"."t" ALTER COLUMN "id" SET NOT NULL"#,
+                r#"ALTER TABLE "public"."t" ALTER COLUMN "id" ADD GENERATED ALWAYS AS IDENTITY"#,
+                r#"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('"public"."t"', 'id'), max("id")) FROM "public"."t" HAVING max("id") >= 1"#,
+            ]
+        );
+        assert_eq!(
+            plan.steps[0].down,
+            [
+                r#"ALTER TABLE "public"."t" ALTER COLUMN "id" DROP IDENTITY"#,
+                r#"ALTER TABLE "public"."t" ALTER COLUMN "id" DROP NOT NULL"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn added_and_dropped_columns_keep_their_comments() {
+        let a = catalog(vec![table("t", vec![col("id", "integer", false)])]);
+        let mut x = col("x", "text", true);
+        x.comment = Some("X.".into());
+        let b = catalog(vec![table("t", vec![col("id", "integer", false), x])]);
+        let comment = r#"COMMENT ON COLUMN "public"."t"."x" IS 'X.'"#;
+        let plan = diff(&a, &b, &DiffOptions::default()).unwrap();
+        assert_eq!(plan.steps[0].up[1], comment);
+        let plan = diff(&b, &a, &allow()).unwrap();
+        assert_eq!(plan.steps[0].down[1], comment);
+    }
+
+    #[test]
+    fn primary_keys_and_not_null() {
+        // A new primary key makes its columns NOT NULL: no online step, and its down makes
+        // them nullable again.
+        let mut nopk = table("t", vec![col("id", "integer", true)]);
+        nopk.primary_key = None;
+        let pk = table("t", vec![col("id", "integer", false)]);
+        let plan = diff(
+            &catalog(vec![nopk.clone()]),
+            &catalog(vec![pk.clone()]),
+            &DiffOptions::default(),
+        )
+        .unwrap();
+        assert!(plan.scripts(Phase::Online).is_none(), "{plan:?}");
+        assert_eq!(
+            plan.steps[0].down,
+            [
+                r#"ALTER TABLE "public"."t" DROP CONSTRAINT "t_pkey""#,
+                r#"ALTER TABLE "public"."t" ALTER COLUMN "id" DROP NOT NULL"#,
+            ]
+        );
+        // Dropping it and NOT NULL: the key first.
+        let plan = diff(
+            &catalog(vec![pk]),
+            &catalog(vec![nopk]),
+            &DiffOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            ups(&plan),
+            [
+                r#"ALTER TABLE "public"."t" DROP CONSTRAINT "t_pkey""#,
+                r#"ALTER TABLE "public"."t" ALTER COLUMN "id" DROP NOT NULL"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn schemas_that_go_away_are_dropped_last() {
+        let mut a = catalog(vec![]);
+        a.schemas.push("app".into());
+        let mut t = table("t", vec![col("id", "integer", false)]);
+        t.schema = "app".into();
+        a.tables.push(t);
+        let b = catalog(vec![]);
+        let plan = diff(&a, &b, &allow()).unwrap();
+        assert_eq!(
+            ups(&plan),
+            [r#"DROP TABLE "app"."t""#, r#"DROP SCHEMA "app""#]
+        );
+        assert_eq!(plan.steps[1].down, [r#"CREATE SCHEMA "app""#]);
+    }
+
+    #[test]
+    fn enum_labels_used_at_once_recreate_the_type() {
+        let mood = EnumType {
+            schema: "public".into(),
+            name: "mood".into(),
+            labels: vec!["sad".into()],
+        };
+        let mut a = catalog(vec![table("t", vec![col("id", "integer", false)])]);
+        a.enums.push(mood.clone());
+        let mut m = col("m", "mood", true);
+        m.default = Some("'happy'::mood".into());
+        let mut b = catalog(vec![table("t", vec![col("id", "integer", false), m])]);
+        b.enums.push(EnumType {
+            labels: vec!["sad".into(), "happy".into()],
+            ..mood
+        });
+        let plan = diff(&a, &b, &DiffOptions::default()).unwrap();
+        assert_eq!(
+            plan.steps[0].summary,
+            "recreate enum public.mood to add labels used at once: happy"
+        );
+        assert!(!plan.steps[0].destructive);
+        assert_eq!(
+            plan.steps[0].up[1],
+            r#"CREATE TYPE "public"."mood" AS ENUM ('sad', 'happy')"#
+        );
+        assert!(labels_used(&b, &b.enums[0], &[&"happy".to_owned()]));
+        assert!(!labels_used(&b, &b.enums[0], &[&"sad".to_owned()]));
+        let mut arr = b.clone();
+        arr.tables[0].columns[1].default = Some("'{sad,happy}'::mood[]".into());
+        assert!(labels_used(&arr, &arr.enums[0], &[&"happy".to_owned()]));
+    }
+
+    fn sequence(name: &str, owner: Option<(&str, &str)>) -> Sequence {
+        Sequence {
+            schema: "public".into(),
+            name: name.into(),
+            owned_by: owner.map(|(table, column)| OwnedBy {
+                schema: "public".into(),
+                table: table.into(),
+                column: column.into(),
+            }),
+            data_type: "integer".into(),
+            start: 1,
+            increment: 1,
+            min: 1,
+            max: 2147483647,
+            cache: 1,
+            cycle: false,
+        }
+    }
+
+    #[test]
+    fn serial_sequences_exist_before_their_table_and_are_owned_after_it() {
+        let mut id = col("id", "integer", false);
+        id.default = Some("nextval('s_id_seq'::regclass)".into());
+        let mut b = catalog(vec![table("s", vec![id])]);
+        b.sequences.push(sequence("s_id_seq", Some(("s", "id"))));
+        let a = catalog(vec![]);
+        let plan = diff(&a, &b, &DiffOptions::default()).unwrap();
+        let summaries: Vec<&str> = plan.steps.iter().map(|s| s.summary.as_str()).collect();
+        assert_eq!(
+            summaries,
+            [
+                "create sequence public.s_id_seq",
+                "create table public.s",
+                "attach sequence public.s_id_seq to its column",
+            ]
+        );
+        assert_eq!(
+            plan.steps[0].up,
+            [concat!(
+                r#"CREATE SEQUENCE "public"."s_id_seq" AS integer INCREMENT BY 1 MINVALUE 1 "#,
+                "MAXVALUE 2147483647 START WITH 1 CACHE 1 NO CYCLE"
+            )]
+        );
+        assert_eq!(
+            plan.steps[2].up,
+            [r#"ALTER SEQUENCE "public"."s_id_seq" OWNED BY "public"."s"."id""#]
+        );
+        // Dropped: released first, so that the down script can recreate it before the table.
+        let plan = diff(&b, &a, &allow()).unwrap();
+        let summaries: Vec<&str> = plan.steps.iter().map(|s| s.summary.as_str()).collect();
+        assert_eq!(
+            summaries,
+            [
+                "release sequence public.s_id_seq from its column",
+                "drop table public.s",
+                "drop sequence public.s_id_seq",
+            ]
+        );
+    }
+
+    #[test]
+    fn sequences_the_desired_side_lacks_stay_unless_their_column_goes() {
+        let mut id = col("id", "integer", false);
+        id.default = Some("nextval('s_id_seq'::regclass)".into());
+        let mut a = catalog(vec![table("s", vec![id.clone()])]);
+        a.sequences.push(sequence("s_id_seq", Some(("s", "id"))));
+        a.sequences.push(sequence("free_seq", None));
+        let b = catalog(vec![table("s", vec![id])]);
+        assert!(diff(&a, &b, &allow()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn serial_sequences_follow_a_table_rename() {
+        let mut id = col("id", "integer", false);
+        id.default = Some("nextval('old_id_seq'::regclass)".into());
+        let mut a = catalog(vec![table("old", vec![id.clone()])]);
+        a.sequences
+            .push(sequence("old_id_seq", Some(("old", "id"))));
+        id.default = Some("nextval('new_id_seq'::regclass)".into());
+        let mut b = catalog(vec![table("new", vec![id])]);
+        b.sequences
+            .push(sequence("new_id_seq", Some(("new", "id"))));
+        let opts = DiffOptions {
+            table_renames: vec![TableRename {
+                schema: "public".into(),
+                from: "old".into(),
+                to: "new".into(),
+            }],
+            ..DiffOptions::default()
+        };
+        let plan = diff(&a, &b, &opts).unwrap();
+        assert_eq!(plan.steps.len(), 1, "{plan:#?}");
+        assert_eq!(
+            plan.steps[0].up[2],
+            r#"ALTER SEQUENCE "public"."old_id_seq" RENAME TO "new_id_seq""#
+        );
+    }
+
+    #[test]
+    fn not_valid_constraints_are_validated_and_a_match_change_is_seen() {
+        let mut t = table(
+            "t",
+            vec![col("id", "integer", false), col("p", "integer", true)],
+        );
+        t.checks.push(Check {
+            validated: false,
+            ..check("t_p_check", "(p > 0)")
+        });
+        t.foreign_keys.push(ForeignKey {
+            validated: false,
+            ..fk(
+                "t_p_fkey",
+                "p",
+                "t",
+                "FOREIGN KEY (p) REFERENCES t(id) NOT VALID",
+            )
+        });
+        let a = catalog(vec![t.clone()]);
+        t.checks[0].validated = true;
+        t.foreign_keys[0].validated = true;
+        t.foreign_keys[0].definition = "FOREIGN KEY (p) REFERENCES t(id)".into();
+        let b = catalog(vec![t.clone()]);
+        let plan = diff(&a, &b, &DiffOptions::default()).unwrap();
+        assert_eq!(
+            ups(&plan),
+            [
+                r#"ALTER TABLE "public"."t" VALIDATE CONSTRAINT "t_p_check""#,
+                r#"ALTER TABLE "public"."t" VALIDATE CONSTRAINT "t_p_fkey""#,
+            ]
+        );
+        assert!(plan.steps.iter().all(|s| s.phase == Phase::Online));
+        t.foreign_keys[0].definition = "FOREIGN KEY (p) REFERENCES t(id) MATCH FULL".into();
+        let c = catalog(vec![t]);
+        let plan = diff(&b, &c, &DiffOptions::default()).unwrap();
+        assert_eq!(
+            plan.steps[0].summary,
+            "drop foreign key t_p_fkey on public.t"
+        );
     }
 }

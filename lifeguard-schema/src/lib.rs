@@ -8,7 +8,8 @@
 //! same declarations into the same model, and SQL identifier quoting; [`ddl`] turns the model
 //! into the SQL that creates it, and [`catalog`] is the model of what a database contains, as
 //! introspection reads it back from `pg_catalog` (both sides of a diff), and [`diff`] plans
-//! the lock-aware steps from one catalog to the other.
+//! the lock-aware steps from one catalog to the other; [`print`](mod@print) writes a catalog
+//! back as a `schema.rs` (`lifeguard print-schema`).
 
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ pub mod meta;
 pub mod model;
 #[cfg(feature = "parser")]
 pub mod parser;
+pub mod print;
 pub mod query;
 pub mod sql_types;
 mod table_macro;

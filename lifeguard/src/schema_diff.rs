@@ -127,44 +127,88 @@ fn read(client: &Client, schemas: &[String], what: &str) -> Result<Catalog, Sche
     introspect(client, &names).map_err(db_err(format!("reading the {what} catalog")))
 }
 
-/// Plans the change from the current database (or the replayed migrations) to `schema.rs`.
-pub fn plan(request: &DiffRequest) -> Result<SchemaDiff, SchemaDiffError> {
-    let tables = parse_schema_file(&request.schema_file)?;
-    let schemas = schemas_of(&tables);
-    let server = PgServer::builder().start()?;
-    let admin = client::connect(&server.url("postgres"))
-        .map_err(db_err("connecting to the scratch server"))?;
+/// Applies the declarations' DDL to the empty database at `url` in one round trip and one
+/// transaction; when that fails, finds the statement at fault on a second database so the
+/// error names it.
+fn apply_declarations(
+    admin: &Client,
+    url: &str,
+    check_url: &str,
+    statements: &[String],
+) -> Result<Client, SchemaDiffError> {
+    let db = client::connect(url).map_err(db_err("connecting to the scratch database"))?;
+    if db.batch_execute(&statements.join(";\n")).is_ok() {
+        return Ok(db);
+    }
     admin
-        .batch_execute("CREATE DATABASE lifeguard_desired")
-        .map_err(db_err("creating the scratch database"))?;
-    let desired_db = client::connect(&server.url("lifeguard_desired"))
-        .map_err(db_err("connecting to the scratch database"))?;
-    for stmt in lifeguard_schema::ddl::create_schema_sql(&tables) {
-        desired_db.batch_execute(&stmt).map_err(db_err(format!(
+        .batch_execute("CREATE DATABASE lifeguard_desired_check")
+        .map_err(db_err("creating a scratch database"))?;
+    let check = client::connect(check_url).map_err(db_err("connecting to the scratch database"))?;
+    for stmt in statements {
+        check.batch_execute(stmt).map_err(db_err(format!(
             "the declarations do not apply to an empty database (`{stmt}`)"
         )))?;
     }
-    let desired = read(&desired_db, &schemas, "desired")?;
+    Ok(db)
+}
 
-    let current = match &request.database_url {
-        Some(url) => {
-            let db = client::connect(url).map_err(db_err(format!("connecting to {url}")))?;
-            read(&db, &schemas, "current")?
-        }
-        None => {
-            admin
-                .batch_execute("CREATE DATABASE lifeguard_current")
-                .map_err(db_err("creating the replay database"))?;
-            let mut db = client::connect(&server.url("lifeguard_current"))
-                .map_err(db_err("connecting to the replay database"))?;
-            if request.migrations_dir.is_dir() {
-                Migrator::new(Migrations::from_dir(&request.migrations_dir)?)
-                    .lock_wait(Duration::from_secs(10))
-                    .run(&mut db)?;
+/// Plans the change from the current database (or the replayed migrations) to `schema.rs`.
+///
+/// This is a blocking call (it starts a server process and waits for it): call it from a
+/// thread, not from a coroutine. The two sides are prepared at the same time.
+pub fn plan(request: &DiffRequest) -> Result<SchemaDiff, SchemaDiffError> {
+    let tables = parse_schema_file(&request.schema_file)?;
+    let schemas = schemas_of(&tables);
+    let statements = lifeguard_schema::ddl::create_schema_sql(&tables);
+    let server = PgServer::builder().start()?;
+    let admin = client::connect(&server.url("postgres"))
+        .map_err(db_err("connecting to the scratch server"))?;
+    for db in ["lifeguard_desired", "lifeguard_current"] {
+        admin
+            .batch_execute(&format!("CREATE DATABASE {db}"))
+            .map_err(db_err("creating the scratch databases"))?;
+    }
+    let (desired_url, check_url, replay_url) = (
+        server.url("lifeguard_desired"),
+        server.url("lifeguard_desired_check"),
+        server.url("lifeguard_current"),
+    );
+
+    let desired_side = || -> Result<Catalog, SchemaDiffError> {
+        let admin = client::connect(&server.url("postgres"))
+            .map_err(db_err("connecting to the scratch server"))?;
+        let db = apply_declarations(&admin, &desired_url, &check_url, &statements)?;
+        read(&db, &schemas, "desired")
+    };
+    let current_side = || -> Result<Catalog, SchemaDiffError> {
+        match &request.database_url {
+            Some(url) => {
+                let db = client::connect(url).map_err(db_err(format!("connecting to {url}")))?;
+                read(&db, &schemas, "current")
             }
-            read(&db, &schemas, "replayed")?
+            None => {
+                let mut db = client::connect(&replay_url)
+                    .map_err(db_err("connecting to the replay database"))?;
+                if request.migrations_dir.is_dir() {
+                    Migrator::new(Migrations::from_dir(&request.migrations_dir)?)
+                        .lock_wait(Duration::from_secs(10))
+                        .run(&mut db)?;
+                }
+                read(&db, &schemas, "replayed")
+            }
         }
     };
+    let (desired, current) = std::thread::scope(|s| {
+        let desired = s.spawn(desired_side);
+        let current = current_side();
+        (
+            desired.join().expect("the desired side does not panic"),
+            current,
+        )
+    });
+    let (desired, current) = (desired?, current?);
+    drop(admin);
+
     let (table_renames, column_renames) = renames(&tables);
     let plan = diff(
         &current,

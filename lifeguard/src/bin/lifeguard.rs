@@ -46,6 +46,18 @@ enum Command {
         #[arg(long)]
         allow_destructive: bool,
     },
+    /// Write a schema.rs in Lifeguard's DSL from an existing database.
+    PrintSchema {
+        /// The database.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
+        /// The schema to print; its tables are written without a schema prefix.
+        #[arg(long, default_value = "public")]
+        schema_name: String,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
     /// Apply, revert or inspect migrations.
     Migrate {
         #[command(subcommand)]
@@ -156,6 +168,30 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             }
             for folder in write_migrations(&plan, &migrations, &name, SystemTime::now())? {
                 println!("wrote {}", folder.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::PrintSchema {
+            database_url,
+            schema_name,
+            output,
+        } => {
+            let url = database_url.ok_or("no database: pass --database-url or set DATABASE_URL")?;
+            let client = lifeguard::client::connect(&url)?;
+            let catalog = lifeguard::introspect::introspect(&client, &[schema_name.as_str()])?;
+            let text = lifeguard_schema::print::print_schema(
+                &catalog,
+                &lifeguard_schema::print::PrintOptions {
+                    default_schema: schema_name,
+                },
+            );
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+                    println!("wrote {}", path.display());
+                }
+                None => print!("{text}"),
             }
             Ok(ExitCode::SUCCESS)
         }
