@@ -597,11 +597,7 @@ pub fn diff(
     // New tables, with their indexes and comments (an empty table needs no online build).
     for t in &desired.tables {
         if cur.table(&t.schema, &t.name).is_none() {
-            let mut up = vec![create_table_sql(t)];
-            for ix in t.indexes.iter().filter(|i| !i.is_constraint_backed) {
-                up.push(index_sql(ix, false));
-            }
-            up.extend(comments_sql(t));
+            let up = create_table_with_indexes(t);
             p.step(
                 Phase::Transactional,
                 format!("create table {}.{}", t.schema, t.name),
@@ -695,11 +691,7 @@ pub fn diff(
     // Tables that go away.
     for t in &cur.tables {
         if desired.table(&t.schema, &t.name).is_none() {
-            let mut down = vec![create_table_sql(t)];
-            for ix in t.indexes.iter().filter(|i| !i.is_constraint_backed) {
-                down.push(index_sql(ix, false));
-            }
-            down.extend(comments_sql(t));
+            let down = create_table_with_indexes(t);
             p.step(
                 Phase::Transactional,
                 format!("drop table {}.{}", t.schema, t.name),
@@ -826,6 +818,17 @@ fn owned_by_sql(s: &Sequence, owner: &Option<OwnedBy>) -> String {
         None => "NONE".to_owned(),
     };
     format!("ALTER SEQUENCE {} OWNED BY {to}", qt(&s.schema, &s.name))
+}
+
+/// A table as a new one is made: `CREATE TABLE`, its indexes (plain builds: it is empty) and
+/// its comments.
+fn create_table_with_indexes(t: &Table) -> Vec<String> {
+    let mut v = vec![create_table_sql(t)];
+    for ix in t.indexes.iter().filter(|i| !i.is_constraint_backed) {
+        v.push(index_sql(ix, false));
+    }
+    v.extend(comments_sql(t));
+    v
 }
 
 fn create_enum_sql(e: &EnumType) -> String {
