@@ -809,3 +809,53 @@ fn operands_of_templates_are_parenthesized() {
         r#"SELECT "users"."id" FROM "users" WHERE (("users"."active" = $1) = ANY($2)) AND (("users"."id" + $3) BETWEEN $4 AND ("users"."id" * $5))"#
     );
 }
+
+#[test]
+fn long_filter_chains_do_not_need_a_deep_stack() {
+    // Coroutine stacks are small. Filters are kept as a list (one `and_where` each), so a
+    // long chain of `filter` calls renders at the same stack depth as a short one; the same
+    // chain as nested `AND`s of this length overflows this stack.
+    let build = |n: i32| {
+        let mut q = users::table.select(users::id);
+        for i in 0..n {
+            q = q.filter(users::id.ne(i));
+        }
+        q.to_sql()
+    };
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            (
+                build(3000),
+                delete(users::table.filter(users::id.gt(0)))
+                    .filter(users::id.lt(9))
+                    .to_sql(),
+            )
+        })
+        .unwrap();
+    let (q, d) = handle.join().expect("no stack overflow");
+    assert_eq!(q.params.len(), 3000);
+    assert!(
+        q.sql.ends_with(r#"AND "users"."id" <> $3000"#),
+        "{}",
+        &q.sql[q.sql.len() - 60..]
+    );
+    assert_eq!(
+        d.sql,
+        r#"DELETE FROM "users" WHERE "users"."id" > $1 AND "users"."id" < $2"#
+    );
+}
+
+#[test]
+fn several_conditions_keep_their_precedence() {
+    let q = users::table
+        .select(users::id)
+        .filter(users::active.eq(true).or(users::name.eq("x")))
+        .filter(sql::<Bool>("true OR false"))
+        .filter(users::id.gt(1))
+        .to_sql();
+    assert_eq!(
+        q.sql,
+        r#"SELECT "users"."id" FROM "users" WHERE ("users"."active" = $1 OR "users"."name" = $2) AND (true OR false) AND "users"."id" > $3"#
+    );
+}

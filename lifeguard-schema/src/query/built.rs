@@ -331,6 +331,20 @@ impl Built {
         }
     }
 
+    /// The node as one of several `WHERE` conditions joined by `AND` (rendered as a flat
+    /// chain): parenthesized unless nothing in it binds looser than `AND`.
+    pub(crate) fn conjunct(self) -> Built {
+        match &self.0 {
+            Node::Binary(_, op, _) if *op != Op::Or => self,
+            Node::Column(..)
+            | Node::Value(_)
+            | Node::Unary(Un::IsNull | Un::IsNotNull, _)
+            | Node::Exists(_)
+            | Node::InSubquery(..) => self,
+            _ => Built::template("($1)", vec![self]),
+        }
+    }
+
     /// A node rendered from a template with `$1`, `$2`, … standing for `parts`.
     pub(crate) fn template(template: impl Into<Cow<'static, str>>, parts: Vec<Built>) -> Built {
         Built(Node::Template(

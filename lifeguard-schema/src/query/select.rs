@@ -3,8 +3,8 @@
 use std::marker::PhantomData;
 
 use sea_query::{
-    CommonTableExpression, Expr, JoinType, LockBehavior, LockType, NullOrdering, Order,
-    PostgresQueryBuilder, Query, SelectStatement, WithClause,
+    CommonTableExpression, Expr, JoinType, LockBehavior, LockType, LogicalChainOper, NullOrdering,
+    Order, PostgresQueryBuilder, Query, SelectStatement, WithClause,
 };
 
 use super::built::{BoundValue, Built, Key, Node, Op, SqlQuery, render, tag_number};
@@ -226,7 +226,9 @@ pub(crate) struct SelectCore {
     pub(crate) from: &'static TableMeta,
     select: Option<Vec<Built>>,
     joins: Vec<Join>,
-    pub(crate) filter: Option<Built>,
+    /// `WHERE` conditions, ANDed: kept as a list (one `and_where` each) so a long chain of
+    /// `filter` calls does not make a deep tree, which would need a deep stack to render.
+    pub(crate) filters: Vec<Built>,
     order: Vec<OrderItem>,
     limit: Option<i64>,
     offset: Option<i64>,
@@ -249,6 +251,20 @@ pub(crate) fn and(a: Option<Built>, b: Built) -> Built {
     match a {
         None => b,
         Some(a) => Built::binary(a, Op::And, b),
+    }
+}
+
+/// The conditions ANDed, as a balanced tree (its depth grows with the logarithm of their
+/// number); `None` for none.
+pub(crate) fn all(mut conditions: Vec<Built>) -> Option<Built> {
+    match conditions.len() {
+        0 => None,
+        1 => conditions.pop(),
+        n => {
+            let right = conditions.split_off(n - n / 2);
+            let (l, r) = (all(conditions)?, all(right)?);
+            Some(Built::binary(l, Op::And, r))
+        }
     }
 }
 
@@ -300,7 +316,7 @@ impl SelectCore {
             from,
             select: None,
             joins: Vec::new(),
-            filter: None,
+            filters: Vec::new(),
             order: Vec::new(),
             limit: None,
             offset: None,
@@ -343,12 +359,9 @@ impl SelectCore {
             key.meta(j.table);
             j.on.0.shape(key, values);
         }
-        match &self.filter {
-            Some(f) => {
-                key.byte(b'W');
-                f.0.shape(key, values);
-            }
-            None => key.byte(0),
+        key.usize(self.filters.len());
+        for f in &self.filters {
+            f.0.shape(key, values);
         }
         key.usize(self.group_by.len());
         for g in &self.group_by {
@@ -435,8 +448,10 @@ impl SelectCore {
             let on = j.on.0.into_expr(values);
             q.join(j.kind, table_ref(j.table), on);
         }
-        if let Some(f) = self.filter {
-            q.and_where(f.0.into_expr(values));
+        let several = self.filters.len() > 1;
+        for f in self.filters {
+            let f = if several { f.conjunct() } else { f };
+            q.and_or_where(LogicalChainOper::And(f.0.into_expr(values)));
         }
         if !self.group_by.is_empty() {
             let exprs: Vec<Expr> = self
@@ -584,7 +599,7 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
         E::SqlType: BoolLike,
         E::Tables: AllIn<QS, I>,
     {
-        self.core.filter = Some(and(self.core.filter.take(), condition.build()));
+        self.core.filters.push(condition.build());
         self
     }
 
@@ -595,10 +610,11 @@ impl<QS, S, O> SelectQuery<QS, S, O> {
         E::Tables: AllIn<QS, I>,
     {
         let c = condition.build();
-        self.core.filter = Some(match self.core.filter.take() {
+        let filters = std::mem::take(&mut self.core.filters);
+        self.core.filters = vec![match all(filters) {
             None => c,
             Some(f) => Built::binary(f, Op::Or, c),
-        });
+        }];
         self
     }
 

@@ -2,11 +2,11 @@
 
 use std::marker::PhantomData;
 
-use sea_query::{OnConflict, PostgresQueryBuilder, Query, ReturningClause};
+use sea_query::{LogicalChainOper, OnConflict, PostgresQueryBuilder, Query, ReturningClause};
 
 use super::built::{BoundValue, Built, Key, Node, SqlQuery, render};
 use super::expr::{BoolLike, Eq, Expression};
-use super::select::{ColumnList, SelectList, SelectQuery, and, table_ref};
+use super::select::{ColumnList, SelectList, SelectQuery, table_ref};
 use super::sources::AllIn;
 use crate::meta::{Column, Table, TableMeta};
 
@@ -426,14 +426,14 @@ fn column_names<C: ColumnList>() -> Vec<&'static str> {
 pub trait WriteTarget {
     /// The table written.
     type Table: Table;
-    /// The filter carried over.
-    fn into_filter(self) -> Option<Built>;
+    /// The conditions carried over (ANDed).
+    fn into_filters(self) -> Vec<Built>;
 }
 
 impl<T: Table> WriteTarget for T {
     type Table = T;
-    fn into_filter(self) -> Option<Built> {
-        None
+    fn into_filters(self) -> Vec<Built> {
+        Vec::new()
     }
 }
 
@@ -441,11 +441,11 @@ impl<T: Table> WriteTarget for T {
 /// lock writes exactly the rows it selects (`WHERE ctid IN (SELECT ctid FROM … LIMIT n)`).
 impl<T: Table, S> WriteTarget for SelectQuery<(T, ()), S, ()> {
     type Table = T;
-    fn into_filter(self) -> Option<Built> {
+    fn into_filters(self) -> Vec<Built> {
         if self.core.is_plain_filter() {
-            self.core.filter
+            self.core.filters
         } else {
-            Some(self.core.into_ctid_filter())
+            vec![self.core.into_ctid_filter()]
         }
     }
 }
@@ -453,7 +453,7 @@ impl<T: Table, S> WriteTarget for SelectQuery<(T, ()), S, ()> {
 /// `UPDATE table SET …`; start with [`update`].
 pub struct UpdateStatement<T, R = NoReturning> {
     sets: Vec<(&'static str, Option<Built>)>,
-    filter: Option<Built>,
+    filters: Vec<Built>,
     returning: Option<Vec<Built>>,
     _marker: PhantomData<fn() -> (T, R)>,
 }
@@ -474,7 +474,7 @@ pub struct UpdateStatement<T, R = NoReturning> {
 pub fn update<W: WriteTarget>(target: W) -> UpdateStatement<W::Table> {
     UpdateStatement {
         sets: Vec::new(),
-        filter: target.into_filter(),
+        filters: target.into_filters(),
         returning: None,
         _marker: PhantomData,
     }
@@ -505,7 +505,7 @@ impl<T: Table, R> UpdateStatement<T, R> {
         E::SqlType: BoolLike,
         E::Tables: AllIn<(T, ()), I>,
     {
-        self.filter = Some(and(self.filter.take(), condition.build()));
+        self.filters.push(condition.build());
         self
     }
 
@@ -522,7 +522,7 @@ impl<T: Table, R> UpdateStatement<T, R> {
         self.returning = Some(exprs);
         UpdateStatement {
             sets: self.sets,
-            filter: self.filter,
+            filters: self.filters,
             returning: self.returning,
             _marker: PhantomData,
         }
@@ -536,7 +536,7 @@ impl<T: Table, R> UpdateStatement<T, R> {
             let first = t.primary_key.first().copied().unwrap_or(t.columns[0].name);
             self.sets
                 .push((first, Some(Built::new(Node::column(t, first)))));
-            self.filter = Some(Built::new(Node::Text("false".into())));
+            self.filters = vec![Built::new(Node::Text("false".into()))];
         }
         let mut key = Key::default();
         let mut values = Vec::new();
@@ -547,9 +547,9 @@ impl<T: Table, R> UpdateStatement<T, R> {
             key.name(c);
             shape_value(v, &mut key, &mut values);
         }
-        match &self.filter {
-            Some(f) => f.0.shape(&mut key, &mut values),
-            None => key.byte(0xFF),
+        key.usize(self.filters.len());
+        for f in &self.filters {
+            f.0.shape(&mut key, &mut values);
         }
         shape_list(&self.returning, &mut key, &mut values);
         render(key, values, move || {
@@ -560,8 +560,10 @@ impl<T: Table, R> UpdateStatement<T, R> {
                 let e = value_expr(v, &mut tagged);
                 q.value(c, e);
             }
-            if let Some(f) = self.filter {
-                q.and_where(f.0.into_expr(&mut tagged));
+            let several = self.filters.len() > 1;
+            for f in self.filters {
+                let f = if several { f.conjunct() } else { f };
+                q.and_or_where(LogicalChainOper::And(f.0.into_expr(&mut tagged)));
             }
             if let Some(list) = self.returning {
                 q.returning(returning_clause(list, &mut tagged));
@@ -574,7 +576,7 @@ impl<T: Table, R> UpdateStatement<T, R> {
 
 /// `DELETE FROM table …`; start with [`delete`].
 pub struct DeleteStatement<T, R = NoReturning> {
-    filter: Option<Built>,
+    filters: Vec<Built>,
     returning: Option<Vec<Built>>,
     _marker: PhantomData<fn() -> (T, R)>,
 }
@@ -589,7 +591,7 @@ pub struct DeleteStatement<T, R = NoReturning> {
 /// ```
 pub fn delete<W: WriteTarget>(target: W) -> DeleteStatement<W::Table> {
     DeleteStatement {
-        filter: target.into_filter(),
+        filters: target.into_filters(),
         returning: None,
         _marker: PhantomData,
     }
@@ -602,7 +604,7 @@ impl<T: Table, R> DeleteStatement<T, R> {
         E::SqlType: BoolLike,
         E::Tables: AllIn<(T, ()), I>,
     {
-        self.filter = Some(and(self.filter.take(), condition.build()));
+        self.filters.push(condition.build());
         self
     }
 
@@ -617,7 +619,7 @@ impl<T: Table, R> DeleteStatement<T, R> {
         let mut exprs = Vec::new();
         list.exprs(&mut exprs);
         DeleteStatement {
-            filter: self.filter.take(),
+            filters: std::mem::take(&mut self.filters),
             returning: Some(exprs),
             _marker: PhantomData,
         }
@@ -629,17 +631,19 @@ impl<T: Table, R> DeleteStatement<T, R> {
         let mut values = Vec::new();
         key.byte(b'D');
         key.meta(T::meta());
-        match &self.filter {
-            Some(f) => f.0.shape(&mut key, &mut values),
-            None => key.byte(0xFF),
+        key.usize(self.filters.len());
+        for f in &self.filters {
+            f.0.shape(&mut key, &mut values);
         }
         shape_list(&self.returning, &mut key, &mut values);
         render(key, values, move || {
             let mut tagged = Vec::new();
             let mut q = Query::delete();
             q.from_table(table_ref(T::meta()));
-            if let Some(f) = self.filter {
-                q.and_where(f.0.into_expr(&mut tagged));
+            let several = self.filters.len() > 1;
+            for f in self.filters {
+                let f = if several { f.conjunct() } else { f };
+                q.and_or_where(LogicalChainOper::And(f.0.into_expr(&mut tagged)));
             }
             if let Some(list) = self.returning {
                 q.returning(returning_clause(list, &mut tagged));
