@@ -128,8 +128,8 @@ fn read(client: &Client, schemas: &[String], what: &str) -> Result<Catalog, Sche
 }
 
 /// Applies the declarations' DDL to the empty database at `url` in one round trip and one
-/// transaction; when that fails, finds the statement at fault on a second database so the
-/// error names it.
+/// transaction; when that fails, applies the statements one by one on a second database, so
+/// an error names the statement at fault, and returns that database when they all apply.
 fn apply_declarations(
     admin: &Client,
     url: &str,
@@ -149,7 +149,9 @@ fn apply_declarations(
             "the declarations do not apply to an empty database (`{stmt}`)"
         )))?;
     }
-    Ok(db)
+    // The batch failed as a whole (it rolled back), so `db` is empty: read the database the
+    // statements were applied to.
+    Ok(check)
 }
 
 /// Plans the change from the current database (or the replayed migrations) to `schema.rs`.
