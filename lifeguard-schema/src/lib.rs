@@ -16,6 +16,7 @@
 pub mod catalog;
 pub mod ddl;
 pub mod diff;
+pub mod entity;
 pub mod meta;
 pub mod model;
 #[cfg(feature = "parser")]

@@ -251,6 +251,8 @@ fn parse_table(input: ParseStream) -> syn::Result<RawTable> {
             Some("doc") => def.docs.push(str_value(a)?),
             Some("renamed_from") => def.renamed_from = Some(str_value(a)?),
             Some("unique" | "check" | "index" | "foreign_key") => {}
+            // Entity behaviour: no effect on the database schema.
+            Some("soft_delete" | "timestamps" | "hooks") => {}
             _ => return Err(syn::Error::new_spanned(a, "unknown table attribute")),
         }
     }
@@ -332,6 +334,8 @@ fn column_from_attrs(ident: &Ident, attrs: &[Attribute]) -> syn::Result<ColumnDe
                 other => return Err(syn::Error::new_spanned(other, "expected an integer")),
             },
             ("references", Meta::List(_)) => {}
+            // Entity validators: no effect on the database schema.
+            ("validate", Meta::List(_)) => {}
             _ => return Err(syn::Error::new_spanned(a, "unknown column attribute")),
         }
     }

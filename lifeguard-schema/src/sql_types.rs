@@ -39,10 +39,13 @@ pub trait SqlType {
     type NotNull: SqlType;
     /// The type with `Nullable` (`Int4` gives `Nullable<Int4>`; `Nullable<Int4>` itself).
     type IntoNullable: SqlType;
+    /// The Rust type an entity model's field of this SQL type has (`Int4` gives `i32`,
+    /// `Nullable<Text>` gives `Option<String>`, `Array<Int8>` gives `Vec<i64>`).
+    type Rust;
 }
 
 macro_rules! base_types {
-    ($($(#[$doc:meta])* $ty:ident => $name:literal,)*) => {
+    ($($(#[$doc:meta])* $ty:ident => $name:literal => $rust:ty,)*) => {
         $(
             $(#[$doc])*
             #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -53,6 +56,7 @@ macro_rules! base_types {
                     TypeDesc { name: $name, nullable: false, array_dims: 0, enum_labels: &[] };
                 type NotNull = Self;
                 type IntoNullable = Nullable<Self>;
+                type Rust = $rust;
             }
         )*
     };
@@ -60,41 +64,41 @@ macro_rules! base_types {
 
 base_types! {
     /// `boolean`.
-    Bool => "bool",
+    Bool => "bool" => bool,
     /// `smallint`.
-    Int2 => "int2",
+    Int2 => "int2" => i16,
     /// `integer`.
-    Int4 => "int4",
+    Int4 => "int4" => i32,
     /// `bigint`.
-    Int8 => "int8",
+    Int8 => "int8" => i64,
     /// `real`.
-    Float4 => "float4",
+    Float4 => "float4" => f32,
     /// `double precision`.
-    Float8 => "float8",
+    Float8 => "float8" => f64,
     /// `numeric` (exact decimal).
-    Numeric => "numeric",
+    Numeric => "numeric" => crate::values::Numeric,
     /// `text`.
-    Text => "text",
+    Text => "text" => String,
     /// `varchar`; `#[max_length = n]` on the column gives `varchar(n)`.
-    Varchar => "varchar",
+    Varchar => "varchar" => String,
     /// `bytea`.
-    Bytea => "bytea",
+    Bytea => "bytea" => Vec<u8>,
     /// `date`.
-    Date => "date",
+    Date => "date" => chrono::NaiveDate,
     /// `time` (without time zone).
-    Time => "time",
+    Time => "time" => chrono::NaiveTime,
     /// `timestamp` (without time zone).
-    Timestamp => "timestamp",
+    Timestamp => "timestamp" => chrono::NaiveDateTime,
     /// `timestamptz`.
-    Timestamptz => "timestamptz",
+    Timestamptz => "timestamptz" => chrono::DateTime<chrono::Utc>,
     /// `interval`.
-    Interval => "interval",
+    Interval => "interval" => crate::values::Interval,
     /// `uuid`.
-    Uuid => "uuid",
+    Uuid => "uuid" => uuid::Uuid,
     /// `json`.
-    Json => "json",
+    Json => "json" => serde_json::Value,
     /// `jsonb`.
-    Jsonb => "jsonb",
+    Jsonb => "jsonb" => serde_json::Value,
 }
 
 /// Diesel's aliases, so its `schema.rs` files read unchanged.
@@ -125,6 +129,7 @@ impl<T: SqlType> SqlType for Nullable<T> {
     };
     type NotNull = T::NotNull;
     type IntoNullable = Self;
+    type Rust = Option<T::Rust>;
 }
 
 /// A PostgreSQL array of `T` (its elements may be NULL, as in every PostgreSQL array).
@@ -140,9 +145,14 @@ impl<T: SqlType> SqlType for Array<T> {
     };
     type NotNull = Self;
     type IntoNullable = Nullable<Self>;
+    type Rust = Vec<T::Rust>;
 }
 
 /// Declares a marker for a PostgreSQL enum (or other user type) by its SQL name.
+///
+/// An entity model reads such a column as [`Label`](crate::values::Label), the value's text
+/// (an enum's label); declare the enum with [`sql_enum!`](crate::sql_enum) instead to read it
+/// as a Rust enum.
 ///
 /// ```
 /// lifeguard_schema::sql_type!(
@@ -168,6 +178,7 @@ macro_rules! sql_type {
             };
             type NotNull = Self;
             type IntoNullable = $crate::sql_types::Nullable<Self>;
+            type Rust = $crate::values::Label;
         }
     };
 }

@@ -194,6 +194,8 @@ macro_rules! __lg_table {
                     &META
                 }
             }
+
+            $crate::__lg_entity! { [$($tattr)*] $name [$($pk)+] [$({$col $ty [$($cattr)*]})*] }
         }
     };
 
@@ -401,11 +403,12 @@ macro_rules! __lg_table {
     (@check_col_attrs [[check = $v:literal] $($rest:tt)*]) => { $crate::__lg_table!{@check_col_attrs [$($rest)*]} };
     (@check_col_attrs [[references($($v:tt)*)] $($rest:tt)*]) => { $crate::__lg_table!{@check_col_attrs [$($rest)*]} };
     (@check_col_attrs [[renamed_from = $v:literal] $($rest:tt)*]) => { $crate::__lg_table!{@check_col_attrs [$($rest)*]} };
+    (@check_col_attrs [[validate($($v:tt)*)] $($rest:tt)*]) => { $crate::__lg_table!{@check_col_attrs [$($rest)*]} };
     (@check_col_attrs [[$($other:tt)*] $($rest:tt)*]) => {
         ::core::compile_error!(concat!(
             "table!: unknown column attribute `#[", stringify!($($other)*),
             "]`; expected sql_name, max_length, default, identity (= \"always\" | \"by default\"), ",
-            "generated, unique, check, references(table(column), ...) or renamed_from"
+            "generated, unique, check, references(table(column), ...), renamed_from or validate(...)"
         ));
     };
     (@check_table_attrs []) => {};
@@ -416,10 +419,14 @@ macro_rules! __lg_table {
     (@check_table_attrs [[check($($v:tt)*)] $($rest:tt)*]) => { $crate::__lg_table!{@check_table_attrs [$($rest)*]} };
     (@check_table_attrs [[index($($v:tt)*)] $($rest:tt)*]) => { $crate::__lg_table!{@check_table_attrs [$($rest)*]} };
     (@check_table_attrs [[foreign_key($($v:tt)*)] $($rest:tt)*]) => { $crate::__lg_table!{@check_table_attrs [$($rest)*]} };
+    (@check_table_attrs [[soft_delete($c:ident)] $($rest:tt)*]) => { $crate::__lg_table!{@check_table_attrs [$($rest)*]} };
+    (@check_table_attrs [[timestamps($c:ident, $u:ident $(,)?)] $($rest:tt)*]) => { $crate::__lg_table!{@check_table_attrs [$($rest)*]} };
+    (@check_table_attrs [[hooks] $($rest:tt)*]) => { $crate::__lg_table!{@check_table_attrs [$($rest)*]} };
     (@check_table_attrs [[$($other:tt)*] $($rest:tt)*]) => {
         ::core::compile_error!(concat!(
             "table!: unknown table attribute `#[", stringify!($($other)*),
-            "]`; expected sql_name, renamed_from, unique(...), check(...), index(...) or foreign_key(...)"
+            "]`; expected sql_name, renamed_from, unique(...), check(...), index(...), foreign_key(...), ",
+            "soft_delete(column), timestamps(created, updated) or hooks"
         ));
     };
 

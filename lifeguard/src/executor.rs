@@ -31,6 +31,12 @@ pub trait LifeExecutor {
     /// prepared statement left behind (DDL, `SET`, scripts).
     fn execute_unprepared(&self, sql: &str) -> Result<()>;
 
+    /// The read-through cache of entity rows this executor offers, if any: the seam where
+    /// the entity layer's `find_by_id` and single-row writes meet a cache. None by default.
+    fn entity_cache(&self) -> Option<&dyn crate::entity::EntityCache> {
+        None
+    }
+
     /// Runs a statement that must return exactly one row.
     fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
         exactly_one(self.query(sql, params)?)
@@ -111,6 +117,10 @@ impl<E: LifeExecutor + ?Sized> LifeExecutor for &E {
 
     fn execute_unprepared(&self, sql: &str) -> Result<()> {
         (**self).execute_unprepared(sql)
+    }
+
+    fn entity_cache(&self) -> Option<&dyn crate::entity::EntityCache> {
+        (**self).entity_cache()
     }
 }
 

@@ -13,6 +13,9 @@
 //!   columns' SQL types and the declaration readable at run time;
 //! - [`query`]: typed, chainable select/insert/update/delete over those tables, checked at
 //!   compile time, every value bound, run through any [`LifeExecutor`];
+//! - [`entity`]: the entity layer — `Model` rows and `Record` change sets generated for
+//!   every table, `find`/`find_by_id`/pagination, relations with eager loading, hooks,
+//!   validators, soft deletes, managed timestamps and scopes;
 //! - [`introspect`]: a database's schema read from `pg_catalog` into the catalog model that
 //!   `lifeguard diff` compares;
 //! - `schema_diff` (feature `cli`, on by default): `lifeguard diff` as a library;
@@ -29,6 +32,7 @@
 struct ReadmeDoctests;
 
 pub mod client;
+pub mod entity;
 pub mod executor;
 pub mod introspect;
 pub mod migrate;
@@ -43,7 +47,7 @@ pub use executor::{FromRow, LifeExecutor};
 /// The schema DSL (from `lifeguard-schema`): `lifeguard::table!` reads Diesel's `table!`
 /// syntax, so a Diesel `schema.rs` works after changing `diesel::` to `lifeguard::`.
 pub use lifeguard_schema::{
-    allow_tables_to_appear_in_same_query, joinable, meta, queryable, sql_enum, sql_type, sql_types,
-    table, values,
+    allow_tables_to_appear_in_same_query, joinable, meta, partial_model, queryable, sql_enum,
+    sql_type, sql_types, table, values,
 };
 pub use pool::LifeguardPool;

@@ -37,7 +37,7 @@ pub mod dsl {
 
 /// Calls `f` with the query's values as the client's parameter slice, without allocating
 /// for the usual handful of values.
-fn with_params<T>(q: &SqlQuery, f: impl FnOnce(&[&(dyn ToSql + Sync)]) -> T) -> T {
+pub(crate) fn with_params<T>(q: &SqlQuery, f: impl FnOnce(&[&(dyn ToSql + Sync)]) -> T) -> T {
     const ON_STACK: usize = 8;
     if q.params.len() <= ON_STACK {
         let mut refs: [&(dyn ToSql + Sync); ON_STACK] = [&0_i32; ON_STACK];

@@ -309,6 +309,36 @@ impl Built {
         Built(Node::Column(C::Table::meta(), C::NAME))
     }
 
+    /// `table.column`, untyped (entity layer).
+    pub(crate) fn col(t: &'static TableMeta, name: &'static str) -> Built {
+        Built(Node::column(t, name))
+    }
+
+    /// `self = $1`, `self > $1`, … with `value` bound (entity layer).
+    pub(crate) fn compare(self, op: Op, value: BoundValue) -> Built {
+        Built::binary(self, op, Built::value(value))
+    }
+
+    /// `self = other`, `self > other`, … between two expressions (entity layer).
+    pub(crate) fn compare_col(self, op: Op, other: Built) -> Built {
+        Built::binary(self, op, other)
+    }
+
+    /// `self IN (subquery)` (entity layer).
+    pub(crate) fn in_subquery(self, sub: super::select::SelectCore) -> Built {
+        Built(Node::InSubquery(Box::new(self.0), Box::new(sub)))
+    }
+
+    /// `self IS NULL` or `self IS NOT NULL` (entity layer).
+    pub(crate) fn null_test(self, is_null: bool) -> Built {
+        Built::unary(if is_null { Un::IsNull } else { Un::IsNotNull }, self)
+    }
+
+    /// `self = ANY($1)` with `array` bound as one array parameter (entity layer).
+    pub(crate) fn eq_any_value(self, array: BoundValue) -> Built {
+        Built::template("$1 = ANY($2)", vec![self.operand(), Built::value(array)])
+    }
+
     pub(crate) fn binary(l: Built, op: Op, r: Built) -> Built {
         Built(Node::Binary(Box::new(l.0), op, Box::new(r.0)))
     }

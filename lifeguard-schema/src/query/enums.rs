@@ -61,6 +61,30 @@ macro_rules! sql_enum {
             };
             type NotNull = Self;
             type IntoNullable = $crate::sql_types::Nullable<Self>;
+            type Rust = Self;
+        }
+
+        impl $crate::entity::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::entity::__private::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.label())
+            }
+        }
+
+        impl<'de> $crate::entity::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::entity::__private::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let label: ::std::string::String =
+                    $crate::entity::__private::serde::Deserialize::deserialize(deserializer)?;
+                $name::from_label(&label).ok_or_else(|| {
+                    <D::Error as $crate::entity::__private::serde::de::Error>::custom(
+                        ::std::format!("`{}` is not a label of enum {}", label, $sql),
+                    )
+                })
+            }
         }
 
         impl $crate::query::__private::postgres_types::ToSql for $name {

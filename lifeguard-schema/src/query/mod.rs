@@ -32,12 +32,12 @@
 // Type-level table lists and typed results make long types; they are the point here.
 #![allow(clippy::type_complexity)]
 
-mod built;
+pub(crate) mod built;
 mod enums;
 mod expr;
 mod functions;
 mod raw;
-mod select;
+pub(crate) mod select;
 pub mod sources;
 pub mod types;
 mod write;

@@ -311,6 +311,78 @@ impl SelectCore {
         ))
     }
 
+    /// Adds a `WHERE` condition (entity layer).
+    pub(crate) fn push_filter(&mut self, condition: Built) {
+        self.filters.push(condition);
+    }
+
+    /// Whether an `ORDER BY` is set.
+    pub(crate) fn has_order(&self) -> bool {
+        !self.order.is_empty()
+    }
+
+    /// Appends `expr ASC|DESC` to the ordering.
+    pub(crate) fn push_order(&mut self, expr: Built, desc: bool) {
+        self.order.push(OrderItem {
+            built: expr,
+            order: if desc { Order::Desc } else { Order::Asc },
+            nulls: None,
+        });
+    }
+
+    /// Removes the ordering.
+    pub(crate) fn clear_order(&mut self) {
+        self.order.clear();
+    }
+
+    /// ANDs `condition` to the last join's `ON`.
+    pub(crate) fn and_last_join(&mut self, condition: Built) {
+        if let Some(j) = self.joins.last_mut() {
+            let on = std::mem::replace(&mut j.on, Built::new(Node::Default));
+            j.on = Built::binary(on, Op::And, condition);
+        }
+    }
+
+    /// Sets `LIMIT` and `OFFSET`.
+    pub(crate) fn set_window(&mut self, limit: Option<i64>, offset: Option<i64>) {
+        self.limit = limit;
+        self.offset = offset;
+    }
+
+    /// `INNER JOIN table ON on`, untyped.
+    pub(crate) fn push_inner_join(&mut self, table: &'static TableMeta, on: Built) {
+        self.joins.push(Join {
+            kind: JoinType::InnerJoin,
+            table,
+            on,
+        });
+    }
+
+    /// Replaces the select list, untyped.
+    pub(crate) fn set_select(&mut self, list: Vec<Built>) {
+        self.select = Some(list);
+    }
+
+    /// `LEFT JOIN table ON on`, untyped.
+    pub(crate) fn push_left_join(&mut self, table: &'static TableMeta, on: Built) {
+        self.joins.push(Join {
+            kind: JoinType::LeftJoin,
+            table,
+            on,
+        });
+    }
+
+    /// Selects every column of each of `tables`, in order.
+    pub(crate) fn select_all_of(&mut self, tables: &[&'static TableMeta]) {
+        let mut list = Vec::new();
+        for t in tables {
+            for c in t.columns {
+                list.push(Built::new(Node::column(t, c.name)));
+            }
+        }
+        self.select = Some(list);
+    }
+
     fn new(from: &'static TableMeta) -> Self {
         SelectCore {
             from,
@@ -552,7 +624,7 @@ impl<QS, S, O> std::fmt::Debug for SelectQuery<QS, S, O> {
     }
 }
 
-fn wrap<QS, S, O>(core: SelectCore) -> SelectQuery<QS, S, O> {
+pub(crate) fn wrap<QS, S, O>(core: SelectCore) -> SelectQuery<QS, S, O> {
     SelectQuery {
         core,
         _marker: PhantomData,

@@ -528,6 +528,26 @@ impl<T: Table, R> UpdateStatement<T, R> {
         }
     }
 
+    /// Adds `column = expr` untyped (entity layer: timestamps, soft deletes).
+    pub(crate) fn push_raw_set(&mut self, column: &'static str, expr: Built) {
+        self.sets.push((column, Some(expr)));
+    }
+
+    /// Adds a `WHERE` condition untyped (entity layer).
+    pub(crate) fn push_raw_filter(&mut self, condition: Built) {
+        self.filters.push(condition);
+    }
+
+    /// Whether `column` is assigned.
+    pub(crate) fn sets_column(&self, column: &str) -> bool {
+        self.sets.iter().any(|(c, _)| *c == column)
+    }
+
+    /// Whether nothing is assigned.
+    pub(crate) fn sets_nothing(&self) -> bool {
+        self.sets.is_empty()
+    }
+
     /// The SQL text and bound values. An update with nothing to set changes no row (it
     /// renders `SET <first column> = <itself> WHERE false`) and returns none.
     pub fn to_sql(mut self) -> SqlQuery {
@@ -598,6 +618,11 @@ pub fn delete<W: WriteTarget>(target: W) -> DeleteStatement<W::Table> {
 }
 
 impl<T: Table, R> DeleteStatement<T, R> {
+    /// Takes the conditions (entity layer: a soft delete becomes an update).
+    pub(crate) fn take_filters(&mut self) -> Vec<Built> {
+        std::mem::take(&mut self.filters)
+    }
+
     /// Adds a `WHERE` condition (joined with `AND`).
     pub fn filter<E: Expression, I>(mut self, condition: E) -> Self
     where

@@ -334,6 +334,41 @@ pub enum Error {
     /// The pool was shut down.
     #[error("the pool is closed")]
     PoolClosed,
+    /// An entity record failed validation; every failing field is listed. Nothing was sent.
+    #[error("{table}: validation failed: {errors}")]
+    Validation {
+        /// The table.
+        table: &'static str,
+        /// Every failed rule.
+        errors: lifeguard_schema::entity::ValidationErrors,
+    },
+    /// An entity hook refused the operation.
+    #[error("{table}: {hook} refused: {message}")]
+    Hook {
+        /// The table.
+        table: &'static str,
+        /// The hook (`before_insert`, `after_update`, …).
+        hook: &'static str,
+        /// The hook's reason.
+        message: String,
+    },
+    /// An entity update or restore found no row with the record's key (or it is
+    /// soft-deleted).
+    #[error("{table}: no row with key {key}")]
+    RecordNotFound {
+        /// The table.
+        table: &'static str,
+        /// The key, as `Debug` prints it.
+        key: String,
+    },
+    /// An entity operation that needs the primary key got a record without it.
+    #[error("{table}: the record's primary key is not set ({operation} needs it)")]
+    MissingKey {
+        /// The table.
+        table: &'static str,
+        /// The operation.
+        operation: &'static str,
+    },
 }
 
 impl Error {
@@ -423,6 +458,9 @@ impl Error {
             Error::PoolTimeout { .. } => Cow::Borrowed("pool_timeout"),
             Error::Unavailable { .. } => Cow::Borrowed("unavailable"),
             Error::PoolClosed => Cow::Borrowed("pool_closed"),
+            Error::Validation { .. } => Cow::Borrowed("validation"),
+            Error::Hook { .. } => Cow::Borrowed("hook"),
+            Error::RecordNotFound { .. } | Error::MissingKey { .. } => Cow::Borrowed("usage"),
         }
     }
 

@@ -79,6 +79,11 @@ impl Row {
         self.columns.len()
     }
 
+    /// Whether the value at `idx` is NULL (`false` when there is no such column).
+    pub fn is_null(&self, idx: usize) -> bool {
+        matches!(self.ranges.get(idx), Some(None))
+    }
+
     /// Whether the row has no columns.
     pub fn is_empty(&self) -> bool {
         self.columns.is_empty()
