@@ -55,8 +55,10 @@ use crate::client::{Error, FromSql, Result, Row};
 use crate::executor::FromRow;
 pub use cache::EntityCache;
 pub use lifeguard_schema::entity::*;
-pub use read::{CursorExt, FindAlsoExt, FindByIdExt, FindExt, FindPartialExt, Paginator};
-pub use relation::{LoaderExt, ModelExt, NestedLoaderExt};
+pub use read::{
+    CursorExt, FindAlsoExt, FindByIdExt, FindExt, FindPartialExt, Paginator, WithRelated,
+};
+pub use relation::{ChildModel, LoaderExt, ModelExt, NestedLoaderExt, ParentModel};
 pub use write::{BulkExt, RecordExt};
 
 /// The traits that run entity operations: `use lifeguard::entity::prelude::*;`.

@@ -169,14 +169,17 @@ impl<T: Entity, P: PartialModel<Entity = T>> FindPartialExt<P> for FindPartial<T
     }
 }
 
+/// A row with its related row, from [`FindAlsoExt::all`].
+pub type WithRelated<P, C> = (<P as Entity>::Model, Option<<C as Entity>::Model>);
+
 /// Running a [`FindAlso`].
 pub trait FindAlsoExt<P: Entity, C: Entity> {
     /// Every row with its related row (`None` when it has none).
-    fn all(self, db: &impl LifeExecutor) -> Result<Vec<(P::Model, Option<C::Model>)>>;
+    fn all(self, db: &impl LifeExecutor) -> Result<Vec<WithRelated<P, C>>>;
 }
 
 impl<P: Entity, C: Entity> FindAlsoExt<P, C> for FindAlso<P, C> {
-    fn all(self, db: &impl LifeExecutor) -> Result<Vec<(P::Model, Option<C::Model>)>> {
+    fn all(self, db: &impl LifeExecutor) -> Result<Vec<WithRelated<P, C>>> {
         let q = self.to_sql();
         let rows = with_params(&q, |p| db.query(&q.sql, p))?;
         rows.iter()

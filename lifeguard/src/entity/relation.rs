@@ -45,6 +45,11 @@ use lifeguard_schema::entity::{
 };
 
 use super::{RowReader, load_models};
+
+/// The model of a relation's child table.
+pub type ChildModel<R> = <<R as Relation>::Child as Entity>::Model;
+/// The model of a relation's parent table.
+pub type ParentModel<R> = <<R as Relation>::Parent as Entity>::Model;
 use crate::client::Result;
 use crate::executor::LifeExecutor;
 use crate::query::with_params;
@@ -128,11 +133,7 @@ fn distinct_keys<K: Clone + std::hash::Hash + Eq>(keys: impl Iterator<Item = Opt
 pub trait LoaderExt<M: EntityModel> {
     /// Each model's children through `relation` (has-many), in the children's query order:
     /// `SELECT … FROM child WHERE fk = ANY($1)`.
-    fn load_many<R>(
-        &self,
-        relation: R,
-        db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<<R::Child as Entity>::Model>>>
+    fn load_many<R>(&self, relation: R, db: &impl LifeExecutor) -> Result<Vec<Vec<ChildModel<R>>>>
     where
         R: Relation<Parent = M::Entity>,
     {
@@ -146,7 +147,7 @@ pub trait LoaderExt<M: EntityModel> {
         relation: R,
         children: Find<R::Child>,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<<R::Child as Entity>::Model>>>
+    ) -> Result<Vec<Vec<ChildModel<R>>>>
     where
         R: Relation<Parent = M::Entity>;
 
@@ -155,7 +156,7 @@ pub trait LoaderExt<M: EntityModel> {
         &self,
         relation: R,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Option<<R::Parent as Entity>::Model>>>
+    ) -> Result<Vec<Option<ParentModel<R>>>>
     where
         R: Relation<Child = M::Entity>;
 
@@ -167,7 +168,7 @@ pub trait LoaderExt<M: EntityModel> {
         from: A,
         to: B,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<<B::Parent as Entity>::Model>>>
+    ) -> Result<Vec<Vec<ParentModel<B>>>>
     where
         A: Relation<Parent = M::Entity>,
         B: Relation<Child = A::Child>,
@@ -180,7 +181,7 @@ impl<M: EntityModel> LoaderExt<M> for [M] {
         relation: R,
         children: Find<R::Child>,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<<R::Child as Entity>::Model>>>
+    ) -> Result<Vec<Vec<ChildModel<R>>>>
     where
         R: Relation<Parent = M::Entity>,
     {
@@ -190,7 +191,7 @@ impl<M: EntityModel> LoaderExt<M> for [M] {
             return Ok(self.iter().map(|_| Vec::new()).collect());
         }
         let q = loader_sql(children, R::child_column(), keys);
-        let rows: Vec<<R::Child as Entity>::Model> = load_models(db, &q)?;
+        let rows: Vec<ChildModel<R>> = load_models(db, &q)?;
         let keyed = rows
             .into_iter()
             .filter_map(|c| R::child_key(&c).map(|k| (k, c)))
@@ -202,7 +203,7 @@ impl<M: EntityModel> LoaderExt<M> for [M] {
         &self,
         relation: R,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Option<<R::Parent as Entity>::Model>>>
+    ) -> Result<Vec<Option<ParentModel<R>>>>
     where
         R: Relation<Child = M::Entity>,
     {
@@ -212,8 +213,8 @@ impl<M: EntityModel> LoaderExt<M> for [M] {
             return Ok(self.iter().map(|_| None).collect());
         }
         let q = loader_sql(Find::<R::Parent>::new(), R::parent_column(), keys);
-        let parents: Vec<<R::Parent as Entity>::Model> = load_models(db, &q)?;
-        let by_key: HashMap<R::Key, <R::Parent as Entity>::Model> = parents
+        let parents: Vec<ParentModel<R>> = load_models(db, &q)?;
+        let by_key: HashMap<R::Key, ParentModel<R>> = parents
             .into_iter()
             .filter_map(|p| R::parent_key(&p).map(|k| (k, p)))
             .collect();
@@ -228,7 +229,7 @@ impl<M: EntityModel> LoaderExt<M> for [M] {
         from: A,
         to: B,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<<B::Parent as Entity>::Model>>>
+    ) -> Result<Vec<Vec<ParentModel<B>>>>
     where
         A: Relation<Parent = M::Entity>,
         B: Relation<Child = A::Child>,
@@ -245,7 +246,7 @@ impl<M: EntityModel> LoaderExt<M> for [M] {
         for row in &rows {
             let mut r = RowReader::new(row);
             let k: A::Key = lifeguard_schema::entity::ReadColumns::read(&mut r)?;
-            keyed.push((k, <B::Parent as Entity>::Model::from_columns(&mut r)?));
+            keyed.push((k, ParentModel::<B>::from_columns(&mut r)?));
         }
         Ok(group(self.iter().map(A::parent_key), keyed))
     }
@@ -259,7 +260,7 @@ pub trait NestedLoaderExt<M: EntityModel> {
         &self,
         relation: R,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<Vec<<R::Child as Entity>::Model>>>>
+    ) -> Result<Vec<Vec<Vec<ChildModel<R>>>>>
     where
         R: Relation<Parent = M::Entity>;
 
@@ -268,7 +269,7 @@ pub trait NestedLoaderExt<M: EntityModel> {
         &self,
         relation: R,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<Option<<R::Parent as Entity>::Model>>>>
+    ) -> Result<Vec<Vec<Option<ParentModel<R>>>>>
     where
         R: Relation<Child = M::Entity>;
 }
@@ -287,7 +288,7 @@ impl<M: EntityModel + Clone> NestedLoaderExt<M> for [Vec<M>] {
         &self,
         relation: R,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<Vec<<R::Child as Entity>::Model>>>>
+    ) -> Result<Vec<Vec<Vec<ChildModel<R>>>>>
     where
         R: Relation<Parent = M::Entity>,
     {
@@ -300,7 +301,7 @@ impl<M: EntityModel + Clone> NestedLoaderExt<M> for [Vec<M>] {
         &self,
         relation: R,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<Option<<R::Parent as Entity>::Model>>>>
+    ) -> Result<Vec<Vec<Option<ParentModel<R>>>>>
     where
         R: Relation<Child = M::Entity>,
     {
