@@ -54,7 +54,7 @@ macro_rules! __lg_entity {
             }
         }
 
-        impl $crate::entity::EntityModel for Model {
+        impl $crate::entity::LifeModel for Model {
             type Entity = table;
         }
 
@@ -73,7 +73,7 @@ macro_rules! __lg_entity {
             }
         )*
 
-        impl $crate::entity::Record for Record {
+        impl $crate::entity::LifeRecord for Record {
             type Entity = table;
 
             fn from_model(model: Model) -> Record {

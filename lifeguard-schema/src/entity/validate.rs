@@ -14,7 +14,7 @@
 //!         age -> Nullable<Int4>,
 //!     }
 //! }
-//! use lifeguard_schema::entity::{Record, ValidationErrors};
+//! use lifeguard_schema::entity::{LifeRecord, ValidationErrors};
 //!
 //! let mut rec = users::Record::default();
 //! rec.name.set("a");

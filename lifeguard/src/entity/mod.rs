@@ -64,8 +64,8 @@ pub use write::{BulkExt, RecordExt};
 /// The traits that run entity operations: `use lifeguard::entity::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        BulkExt, CursorExt, Entity, EntityModel, Field, FindAlsoExt, FindByIdExt, FindExt,
-        FindPartialExt, Hooks, LoaderExt, ModelExt, NestedLoaderExt, Record, RecordExt,
+        BulkExt, CursorExt, Entity, Field, FindAlsoExt, FindByIdExt, FindExt, FindPartialExt,
+        Hooks, LifeModel, LifeRecord, LoaderExt, ModelExt, NestedLoaderExt, RecordExt,
     };
 }
 

@@ -40,7 +40,7 @@
 use std::collections::HashMap;
 
 use lifeguard_schema::entity::{
-    Entity, EntityModel, Find, FromColumns, Related, Relation, children_of, linked_to, loader_sql,
+    Entity, Find, FromColumns, LifeModel, Related, Relation, children_of, linked_to, loader_sql,
     many_to_many_sql, parent_of,
 };
 
@@ -55,7 +55,7 @@ use crate::executor::LifeExecutor;
 use crate::query::with_params;
 
 /// Relations and writes from a model (`users::Model`).
-pub trait ModelExt: EntityModel {
+pub trait ModelExt: LifeModel {
     /// The rows of the child table that reference this one through `relation` (has-many;
     /// for has-one, `.one(db)`), as a query to refine.
     fn children<R: Relation<Parent = Self::Entity>>(&self, relation: R) -> Find<R::Child> {
@@ -94,11 +94,11 @@ pub trait ModelExt: EntityModel {
 
     /// A record of this row's values, all unchanged, to edit and write back.
     fn into_record(self) -> <Self::Entity as Entity>::Record {
-        lifeguard_schema::entity::Record::from_model(self)
+        lifeguard_schema::entity::LifeRecord::from_model(self)
     }
 }
 
-impl<M: EntityModel> ModelExt for M {}
+impl<M: LifeModel> ModelExt for M {}
 
 /// Puts each child under every parent whose key it carries (in the children's order).
 fn group<K: std::hash::Hash + Eq, C: Clone>(
@@ -130,7 +130,7 @@ fn distinct_keys<K: Clone + std::hash::Hash + Eq>(keys: impl Iterator<Item = Opt
 }
 
 /// Eager loading from a slice of models: one query for the whole slice.
-pub trait LoaderExt<M: EntityModel> {
+pub trait LoaderExt<M: LifeModel> {
     /// Each model's children through `relation` (has-many), in the children's query order:
     /// `SELECT … FROM child WHERE fk = ANY($1)`.
     fn load_many<R>(&self, relation: R, db: &impl LifeExecutor) -> Result<Vec<Vec<ChildModel<R>>>>
@@ -175,7 +175,7 @@ pub trait LoaderExt<M: EntityModel> {
         A::Key: for<'a> crate::client::FromSql<'a>;
 }
 
-impl<M: EntityModel> LoaderExt<M> for [M] {
+impl<M: LifeModel> LoaderExt<M> for [M] {
     fn load_many_with<R>(
         &self,
         relation: R,
@@ -254,7 +254,7 @@ impl<M: EntityModel> LoaderExt<M> for [M] {
 
 /// Eager loading one level deeper: from the groups a [`LoaderExt`] call returned (e.g.
 /// each user's posts), still one query for all of them, grouped the same way.
-pub trait NestedLoaderExt<M: EntityModel> {
+pub trait NestedLoaderExt<M: LifeModel> {
     /// Each model's children through `relation`, for every group.
     fn load_many<R>(
         &self,
@@ -283,7 +283,7 @@ fn regroup<M, T>(groups: &[Vec<M>], flat: Vec<T>) -> Vec<Vec<T>> {
         .collect()
 }
 
-impl<M: EntityModel + Clone> NestedLoaderExt<M> for [Vec<M>] {
+impl<M: LifeModel + Clone> NestedLoaderExt<M> for [Vec<M>] {
     fn load_many<R>(
         &self,
         relation: R,

@@ -3,9 +3,9 @@
 //! the statements over many rows.
 
 use lifeguard_schema::entity::{
-    DeleteMany, Entity, FromColumns, HookError, Hooks, InsertMany, ModelOf, Record, RecordWrite,
-    UpdateMany, ValidationErrors, delete_by_key_sql, insert_many_sql, insert_sql, restore_sql,
-    save_sql, update_sql,
+    DeleteMany, Entity, FromColumns, HookError, Hooks, InsertMany, LifeRecord, ModelOf,
+    RecordWrite, UpdateMany, ValidationErrors, delete_by_key_sql, insert_many_sql, insert_sql,
+    restore_sql, save_sql, update_sql,
 };
 use lifeguard_schema::meta::Table;
 use lifeguard_schema::query::SqlQuery;
