@@ -1,6 +1,7 @@
 //! The example application: its schema is `examples/schema.rs`, its migrations (written by
 //! `lifeguard diff`) are embedded in the binary and applied at start-up, then it writes and
-//! reads through the typed query builder.
+//! reads through the typed query builder, then through the entity layer (records with
+//! validation, relations loaded eagerly, pagination).
 //!
 //! ```text
 //! cargo run --release --example blog_app      # or with DATABASE_URL set
@@ -10,6 +11,7 @@
 mod schema;
 
 use lifeguard::LifeguardPool;
+use lifeguard::entity::prelude::*;
 use lifeguard::migrate::{Migrations, Migrator};
 use lifeguard::query::dsl::*;
 use lifeguard::testkit::PgServer;
@@ -72,6 +74,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (author, title, n) in rows {
         println!("{author} published \"{title}\" with {n} comments");
     }
+    entities(&pool)?;
+    Ok(())
+}
+
+/// The same tables through the entity layer.
+fn entities(pool: &LifeguardPool) -> Result<(), lifeguard::Error> {
+    let mut bob = users::Record::new();
+    bob.name.set("bob");
+    bob.email.set("bob@example.com");
+    let bob = bob.insert(pool)?;
+    let mut post = posts::Record::new();
+    post.author_id.set(bob.id);
+    post.title.set("Second");
+    post.body.set("Another post.");
+    post.insert(pool)?;
+
+    // Validators declared in the schema run before anything is sent.
+    let mut eve = users::Record::new();
+    eve.name.set("eve");
+    eve.email.set("not an address");
+    match eve.insert(pool) {
+        Err(e) => println!("entity insert refused: {e}"),
+        Ok(u) => println!("unexpectedly inserted {u:?}"),
+    }
+
+    // Users, their posts, the posts' comments: three queries however many rows.
+    let authors = users::Entity::find().order_by(users::id).all(pool)?;
+    let posts = authors.load_many(posts::author_id, pool)?;
+    let comments = posts.load_many(comments::post_id, pool)?;
+    for ((author, posts), comments) in authors.iter().zip(&posts).zip(&comments) {
+        for (post, comments) in posts.iter().zip(comments) {
+            println!(
+                "{} wrote \"{}\" ({:?}), {} comments",
+                author.name,
+                post.title,
+                post.state,
+                comments.len()
+            );
+        }
+    }
+    let published = posts::Entity::find()
+        .filter(posts::state.eq(PostState::Published))
+        .count(pool)?;
+    println!(
+        "{published} of {} posts published",
+        posts::Entity::find().count(pool)?
+    );
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! Lifeguard's quick start: connect, create a table, insert, query, run a transaction,
 //! share one pipelined connection between many coroutines, send an explicit batch,
 //! round-trip a LISTEN/NOTIFY, serve 1,000 coroutines from a `LifeguardPool` of 4
-//! connections and print its metrics, then run typed queries declared with `table!`.
+//! connections and print its metrics, then run typed queries declared with `table!`, and
+//! the same table through the entity layer (models, records, pagination).
 //!
 //! With `DATABASE_URL` set it uses that database; otherwise it starts a throwaway
 //! PostgreSQL server of its own (removed when the program ends).
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use lifeguard::LifeExecutor;
 use lifeguard::client::{self, Client};
+use lifeguard::entity::prelude::*;
 use lifeguard::pool::LifeguardPool;
 use lifeguard::query::dsl::*;
 use lifeguard::testkit::PgServer;
@@ -101,6 +103,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     listen_notify(&url)?;
     let pool = pooled(&url)?;
     typed(&pool)?;
+    entities(&pool)?;
     println!("done");
     Ok(())
 }
@@ -270,6 +273,37 @@ fn typed(pool: &LifeguardPool) -> Result<(), client::Error> {
         "typed update: {bumped} row; {} people, scores summing to {}",
         people::table.count(pool)?,
         total.unwrap_or(0)
+    );
+    Ok(())
+}
+
+/// The same table through the entity layer: `table!` generated `Model` (a row) and `Record`
+/// (a change set) for it.
+fn entities(pool: &LifeguardPool) -> Result<(), client::Error> {
+    use quickstart_people as people;
+    let mut rec = people::Record::new();
+    rec.name.set("carmen");
+    rec.score.set(64);
+    let carmen: people::Model = rec.insert(pool)?;
+    println!("entity insert: {carmen:?}");
+    let mut edit = carmen.into_record();
+    edit.score.set(99);
+    let updated = edit.update(pool)?.expect("one field changed");
+    println!("entity update (only `score` sent): {updated:?}");
+    let best = people::Entity::find()
+        .filter(people::score.ge(70))
+        .order_by(people::score.desc())
+        .one(pool)?;
+    println!("entity find, best score: {best:?}");
+    let pages = people::Entity::find().paginate(pool, 2);
+    println!(
+        "entity pages of 2: {} pages; page 0: {:?}",
+        pages.num_pages()?,
+        pages
+            .fetch_page(0)?
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
     );
     Ok(())
 }

@@ -20,7 +20,9 @@ lifeguard::table! {
         #[identity = "always"]
         id -> Int8,
         #[max_length = 100]
+        #[validate(not_blank)]
         name -> Varchar,
+        #[validate(email)]
         email -> Text,
         #[default = "now()"]
         created_at -> Timestamptz,

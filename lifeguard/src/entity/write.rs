@@ -3,9 +3,9 @@
 //! the statements over many rows.
 
 use lifeguard_schema::entity::{
-    DeleteMany, Entity, FromColumns, HookError, Hooks, InsertMany, LifeRecord, ModelOf,
-    RecordWrite, UpdateMany, ValidationErrors, delete_by_key_sql, insert_many_sql, insert_sql,
-    restore_sql, save_sql, update_sql,
+    DeleteMany, Entity, FromColumns, HookError, Hooks, InsertMany, LifeRecord, ModelOf, UpdateMany,
+    ValidationErrors, delete_by_key_sql, insert_many_sql, insert_sql, restore_sql, save_sql,
+    update_sql,
 };
 use lifeguard_schema::meta::Table;
 use lifeguard_schema::query::SqlQuery;
@@ -27,25 +27,11 @@ fn hook<T: Entity>(name: &'static str, r: std::result::Result<(), HookError>) ->
     })
 }
 
-/// Field validators, then the model-level `validate`; with `insert`, the columns an insert
-/// cannot leave out (NOT NULL without a default) must be set.
-fn validate<R: Hooks>(rec: &R, changes: Option<&RecordWrite>) -> Result<()> {
+/// Field validators, then the model-level `validate`. (Columns an insert leaves out are the
+/// database's business: a Diesel-style `schema.rs` does not declare server defaults, so a
+/// NOT NULL column without a declared default may well have one.)
+fn validate<R: Hooks>(rec: &R) -> Result<()> {
     let mut errors = ValidationErrors::default();
-    if let Some(changes) = changes {
-        let meta = <R::Entity as Table>::meta();
-        let managed = <R::Entity as Entity>::BEHAVIOR;
-        for (i, c) in meta.columns.iter().enumerate() {
-            let required = !c.sql_type.nullable
-                && c.default.is_none()
-                && c.identity.is_none()
-                && c.generated.is_none()
-                && Some(c.name) != managed.created_at
-                && Some(c.name) != managed.updated_at;
-            if required && !changes.iter().any(|(at, _)| *at == i) {
-                errors.add(c.rust_name, "is required");
-            }
-        }
-    }
     rec.validate_fields(&mut errors);
     rec.validate(&mut errors);
     if errors.is_empty() {
@@ -99,7 +85,7 @@ impl<R: Hooks> RecordExt for R {
         hook::<R::Entity>("before_insert", self.before_insert())?;
         let mut changes = Vec::new();
         self.changes(&mut changes);
-        validate(self, Some(&changes))?;
+        validate(self)?;
         let q = insert_sql::<R::Entity>(&changes);
         let model: ModelOf<Self> = one_row(db, &q)?.ok_or(Error::RowCount {
             expected: "the inserted row",
@@ -120,7 +106,7 @@ impl<R: Hooks> RecordExt for R {
             operation: "update",
         })?;
         hook::<R::Entity>("before_update", self.before_update())?;
-        validate(self, None)?;
+        validate(self)?;
         let mut changes = Vec::new();
         self.changes(&mut changes);
         let Some(q) = update_sql::<R::Entity>(&key, &changes) else {
@@ -141,7 +127,7 @@ impl<R: Hooks> RecordExt for R {
             return self.insert(db);
         }
         hook::<R::Entity>("before_update", self.before_update())?;
-        validate(self, None)?;
+        validate(self)?;
         let (mut present, mut changes) = (Vec::new(), Vec::new());
         self.present(&mut present);
         self.changes(&mut changes);
@@ -229,7 +215,7 @@ impl<T: Entity> BulkExt for InsertMany<T> {
             hook::<T>("before_insert", rec.before_insert())?;
             let mut changes = Vec::new();
             rec.changes(&mut changes);
-            validate(rec, Some(&changes))?;
+            validate(rec)?;
             rows.push(changes);
         }
         let q = insert_many_sql::<T>(&rows, true);
