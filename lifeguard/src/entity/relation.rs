@@ -9,21 +9,24 @@
 //! ```no_run
 //! use lifeguard::entity::prelude::*;
 //!
-//! lifeguard::table! {
-//!     users (id) { id -> Int4, name -> Text, }
-//!     posts (id) {
-//!         id -> Int4,
-//!         #[references(users(id))]
-//!         user_id -> Int4,
-//!         title -> Text,
-//!     }
-//!     comments (id) {
-//!         id -> Int4,
-//!         #[references(posts(id))]
-//!         post_id -> Int4,
-//!         text -> Text,
+//! mod schema {
+//!     lifeguard::table! {
+//!         users (id) { id -> Int4, name -> Text, }
+//!         posts (id) {
+//!             id -> Int4,
+//!             #[references(users(id))]
+//!             user_id -> Int4,
+//!             title -> Text,
+//!         }
+//!         comments (id) {
+//!             id -> Int4,
+//!             #[references(posts(id))]
+//!             post_id -> Int4,
+//!             text -> Text,
+//!         }
 //!     }
 //! }
+//! use schema::*;
 //!
 //! # let pool = lifeguard::LifeguardPool::connect("postgres://localhost/app")?;
 //! // Three queries for three levels, however many rows:
