@@ -15,6 +15,9 @@
 //!    `String`, directly or through a field of a `queryable!` struct, does not compile
 //!    ("cannot hold a value of SQL type" / "cannot be read into").
 //!
+//! 4. A soft-delete column is a nullable timestamp ("a soft-delete column must be").
+//! 5. A validation rule is one the entity layer knows ("unknown validation rule").
+//!
 //! `tests/ui/pass/*.rs` holds the correct versions of the same queries, so a change of the
 //! API that breaks them (and would make the failures above pass for the wrong reason) fails
 //! this test too.
