@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use lifeguard::client::{Error, Result, Row, ToSql};
 use lifeguard::entity::prelude::*;
-use lifeguard::entity::{Deleted, EntityCache, HookError, ValidationErrors, ViaJoin};
+use lifeguard::entity::{Deleted, EntityCache, HookError, ValidationErrors};
 use lifeguard::executor::LifeExecutor;
 use lifeguard::meta::TableMeta;
 use lifeguard::query::dsl::*;
@@ -625,12 +625,7 @@ fn eager_loading_three_levels_is_three_queries() {
         .all(&counting)
         .unwrap();
     let posts = users.load_many(posts::user_id, &counting).unwrap();
-    let comments = posts
-        .load_many(
-            ViaJoin::<comments::table, posts::table>::default(),
-            &counting,
-        )
-        .unwrap();
+    let comments = posts.load_many(comments::table, &counting).unwrap();
     assert_eq!(counting.sent(), 3, "one query per level, never one per row");
 
     assert_eq!(users.len(), 100);
@@ -652,12 +647,7 @@ fn eager_loading_three_levels_is_three_queries() {
 
     // belongs-to, nested: each comment's post, one query.
     let counting = Counting::new(db);
-    let parents = comments[0]
-        .load_one(
-            ViaJoin::<comments::table, posts::table>::default(),
-            &counting,
-        )
-        .unwrap();
+    let parents = comments[0].load_one(posts::table, &counting).unwrap();
     assert_eq!(counting.sent(), 1);
     assert_eq!(parents[2][0].as_ref().unwrap().id, posts[0][2].id);
 
@@ -738,7 +728,16 @@ fn lazy_relations_many_to_many_has_one_and_left_join() {
     let post = comment.find_related(posts::table).one(db).unwrap().unwrap();
     assert_eq!(post.id, posts_of_ann[0].id);
     let cs = post.find_related(comments::table).all(db).unwrap();
-    assert_eq!(cs, [comment]);
+    assert_eq!(cs, [comment.clone()]);
+    // A joinable! relation is named by the other table in children/parent too.
+    assert_eq!(
+        post.children(comments::table).all(db).unwrap(),
+        [comment.clone()]
+    );
+    assert_eq!(
+        comment.parent(posts::table).one(db).unwrap().unwrap().id,
+        post.id
+    );
 
     // Many-to-many, lazily and eagerly.
     let tags_of_first = ps[0]

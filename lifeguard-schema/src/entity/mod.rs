@@ -37,7 +37,8 @@ use crate::sql_types::SqlType;
 
 pub use find::{Cursor, Deleted, Find, FindAlso, FindById, FindPartial, InsertMany};
 pub use relation::{
-    ChildToParent, KeyPart, ParentToChild, Related, Relation, ViaJoin, children_of, linked_to,
+    ByColumn, ByJoin, ChildToParent, KeyPart, ParentToChild, Related, Relation, ToChildren,
+    ToParent, ViaJoin, children_of, linked_to,
     loader_sql, many_to_many_sql, parent_of,
 };
 pub use validate::{FieldError, ValidationErrors};

@@ -128,6 +128,53 @@ where
     }
 }
 
+/// How a relation is named in `load_many`, `children` and the like: by its foreign key
+/// column (`posts::user_id`).
+pub struct ByColumn;
+/// How a relation is named in `load_many`, `children` and the like: by the other table,
+/// related by a `joinable!` (`comments::table`).
+pub struct ByJoin;
+
+/// Names a relation from a parent table `P` to its children: a foreign key column of the
+/// child table, or a child table that has a `joinable!` to `P`.
+pub trait ToChildren<P, D> {
+    /// The relation.
+    type Rel: Relation<Parent = P>;
+}
+
+impl<C: Relation> ToChildren<C::Parent, ByColumn> for C {
+    type Rel = C;
+}
+
+impl<T, P> ToChildren<P, ByJoin> for T
+where
+    T: Entity + JoinTo<P>,
+    P: Entity,
+    ViaJoin<T, P>: Relation<Child = T, Parent = P>,
+{
+    type Rel = ViaJoin<T, P>;
+}
+
+/// Names a relation from a child table `C` to its parent: a foreign key column of `C`, or
+/// the parent table, when `C` has a `joinable!` to it.
+pub trait ToParent<C, D> {
+    /// The relation.
+    type Rel: Relation<Child = C>;
+}
+
+impl<R: Relation> ToParent<R::Child, ByColumn> for R {
+    type Rel = R;
+}
+
+impl<P, C> ToParent<C, ByJoin> for P
+where
+    C: Entity + JoinTo<P>,
+    P: Entity,
+    ViaJoin<C, P>: Relation<Child = C, Parent = P>,
+{
+    type Rel = ViaJoin<C, P>;
+}
+
 /// `find` restricted to rows whose `column` is one of `keys` (`column = ANY($1)`, one
 /// array parameter): the one query of a level of eager loading.
 pub fn loader_sql<E: Entity, K: super::GroupKey>(

@@ -43,8 +43,8 @@
 use std::collections::HashMap;
 
 use lifeguard_schema::entity::{
-    Entity, Find, FromColumns, LifeModel, Related, Relation, children_of, linked_to, loader_sql,
-    many_to_many_sql, parent_of,
+    Entity, Find, FromColumns, LifeModel, Related, Relation, ToChildren, ToParent, children_of,
+    linked_to, loader_sql, many_to_many_sql, parent_of,
 };
 
 use super::{RowReader, load_models};
@@ -61,16 +61,22 @@ use crate::query::with_params;
 pub trait ModelExt: LifeModel {
     /// The rows of the child table that reference this one through `relation` (has-many;
     /// for has-one, `.one(db)`), as a query to refine.
-    fn children<R: Relation<Parent = Self::Entity>>(&self, relation: R) -> Find<R::Child> {
+    fn children<R, D>(&self, relation: R) -> Find<<R::Rel as Relation>::Child>
+    where
+        R: ToChildren<Self::Entity, D>,
+    {
         let _ = relation;
-        children_of::<R>(self)
+        children_of::<R::Rel>(self)
     }
 
     /// The row this one references through `relation` (belongs-to), as a query
     /// (`.one(db)`); none when the foreign key is NULL.
-    fn parent<R: Relation<Child = Self::Entity>>(&self, relation: R) -> Find<R::Parent> {
+    fn parent<R, D>(&self, relation: R) -> Find<<R::Rel as Relation>::Parent>
+    where
+        R: ToParent<Self::Entity, D>,
+    {
         let _ = relation;
-        parent_of::<R>(self)
+        parent_of::<R::Rel>(self)
     }
 
     /// The rows linked to this one through a join table (many-to-many): `from` is the join
@@ -132,36 +138,88 @@ fn distinct_keys<K: Clone + std::hash::Hash + Eq>(keys: impl Iterator<Item = Opt
     keys.flatten().filter(|k| seen.insert(k.clone())).collect()
 }
 
-/// Eager loading from a slice of models: one query for the whole slice.
+fn load_children<M, R>(
+    models: &[M],
+    children: Find<R::Child>,
+    db: &impl LifeExecutor,
+) -> Result<Vec<Vec<ChildModel<R>>>>
+where
+    M: LifeModel,
+    R: Relation<Parent = M::Entity>,
+{
+    let keys = distinct_keys(models.iter().map(R::parent_key));
+    if keys.is_empty() {
+        return Ok(models.iter().map(|_| Vec::new()).collect());
+    }
+    let q = loader_sql(children, R::child_column(), keys);
+    let rows: Vec<ChildModel<R>> = load_models(db, &q)?;
+    let keyed = rows
+        .into_iter()
+        .filter_map(|c| R::child_key(&c).map(|k| (k, c)))
+        .collect();
+    Ok(group(models.iter().map(R::parent_key), keyed))
+}
+
+fn load_parents<M, R>(models: &[M], db: &impl LifeExecutor) -> Result<Vec<Option<ParentModel<R>>>>
+where
+    M: LifeModel,
+    R: Relation<Child = M::Entity>,
+{
+    let keys = distinct_keys(models.iter().map(R::child_key));
+    if keys.is_empty() {
+        return Ok(models.iter().map(|_| None).collect());
+    }
+    let q = loader_sql(Find::<R::Parent>::new(), R::parent_column(), keys);
+    let parents: Vec<ParentModel<R>> = load_models(db, &q)?;
+    let by_key: HashMap<R::Key, ParentModel<R>> = parents
+        .into_iter()
+        .filter_map(|p| R::parent_key(&p).map(|k| (k, p)))
+        .collect();
+    Ok(models
+        .iter()
+        .map(|c| R::child_key(c).and_then(|k| by_key.get(&k).cloned()))
+        .collect())
+}
+
+/// The child table of the relation `R` names.
+pub type ChildOf<R, P, D> = <<R as ToChildren<P, D>>::Rel as Relation>::Child;
+
+/// Eager loading from a slice of models: one query for the whole slice. A relation is named
+/// by its foreign key column (`posts::user_id`) or, for a `joinable!`, by the other table
+/// (`comments::table`).
 pub trait LoaderExt<M: LifeModel> {
     /// Each model's children through `relation` (has-many), in the children's query order:
     /// `SELECT … FROM child WHERE fk = ANY($1)`.
-    fn load_many<R>(&self, relation: R, db: &impl LifeExecutor) -> Result<Vec<Vec<ChildModel<R>>>>
+    fn load_many<R, D>(
+        &self,
+        relation: R,
+        db: &impl LifeExecutor,
+    ) -> Result<Vec<Vec<ChildModel<R::Rel>>>>
     where
-        R: Relation<Parent = M::Entity>,
+        R: ToChildren<M::Entity, D>,
     {
         self.load_many_with(relation, Find::new(), db)
     }
 
     /// [`load_many`](LoaderExt::load_many) with the children's query refined (filtered,
     /// ordered).
-    fn load_many_with<R>(
+    fn load_many_with<R, D>(
         &self,
         relation: R,
-        children: Find<R::Child>,
+        children: Find<ChildOf<R, M::Entity, D>>,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<ChildModel<R>>>>
+    ) -> Result<Vec<Vec<ChildModel<R::Rel>>>>
     where
-        R: Relation<Parent = M::Entity>;
+        R: ToChildren<M::Entity, D>;
 
     /// Each model's parent through `relation` (belongs-to): `None` for a NULL foreign key.
-    fn load_one<R>(
+    fn load_one<R, D>(
         &self,
         relation: R,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Option<ParentModel<R>>>>
+    ) -> Result<Vec<Option<ParentModel<R::Rel>>>>
     where
-        R: Relation<Child = M::Entity>;
+        R: ToParent<M::Entity, D>;
 
     /// Each model's linked rows through a join table (many-to-many), in one query joining
     /// the join table: `from` is the join table's key to this table, `to` its key to the
@@ -179,54 +237,30 @@ pub trait LoaderExt<M: LifeModel> {
 }
 
 impl<M: LifeModel> LoaderExt<M> for [M] {
-    fn load_many_with<R>(
+    fn load_many_with<R, D>(
         &self,
         relation: R,
-        children: Find<R::Child>,
+        children: Find<ChildOf<R, M::Entity, D>>,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<ChildModel<R>>>>
+    ) -> Result<Vec<Vec<ChildModel<R::Rel>>>>
     where
-        R: Relation<Parent = M::Entity>,
+        R: ToChildren<M::Entity, D>,
     {
         let _ = relation;
-        let keys = distinct_keys(self.iter().map(R::parent_key));
-        if keys.is_empty() {
-            return Ok(self.iter().map(|_| Vec::new()).collect());
-        }
-        let q = loader_sql(children, R::child_column(), keys);
-        let rows: Vec<ChildModel<R>> = load_models(db, &q)?;
-        let keyed = rows
-            .into_iter()
-            .filter_map(|c| R::child_key(&c).map(|k| (k, c)))
-            .collect();
-        Ok(group(self.iter().map(R::parent_key), keyed))
+        load_children::<M, R::Rel>(self, children, db)
     }
 
-    fn load_one<R>(
+    fn load_one<R, D>(
         &self,
         relation: R,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Option<ParentModel<R>>>>
+    ) -> Result<Vec<Option<ParentModel<R::Rel>>>>
     where
-        R: Relation<Child = M::Entity>,
+        R: ToParent<M::Entity, D>,
     {
         let _ = relation;
-        let keys = distinct_keys(self.iter().map(R::child_key));
-        if keys.is_empty() {
-            return Ok(self.iter().map(|_| None).collect());
-        }
-        let q = loader_sql(Find::<R::Parent>::new(), R::parent_column(), keys);
-        let parents: Vec<ParentModel<R>> = load_models(db, &q)?;
-        let by_key: HashMap<R::Key, ParentModel<R>> = parents
-            .into_iter()
-            .filter_map(|p| R::parent_key(&p).map(|k| (k, p)))
-            .collect();
-        Ok(self
-            .iter()
-            .map(|c| R::child_key(c).and_then(|k| by_key.get(&k).cloned()))
-            .collect())
+        load_parents::<M, R::Rel>(self, db)
     }
-
     fn load_many_to_many<A, B>(
         &self,
         from: A,
@@ -259,22 +293,22 @@ impl<M: LifeModel> LoaderExt<M> for [M] {
 /// each user's posts), still one query for all of them, grouped the same way.
 pub trait NestedLoaderExt<M: LifeModel> {
     /// Each model's children through `relation`, for every group.
-    fn load_many<R>(
+    fn load_many<R, D>(
         &self,
         relation: R,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<Vec<ChildModel<R>>>>>
+    ) -> Result<Vec<Vec<Vec<ChildModel<R::Rel>>>>>
     where
-        R: Relation<Parent = M::Entity>;
+        R: ToChildren<M::Entity, D>;
 
     /// Each model's parent through `relation`, for every group.
-    fn load_one<R>(
+    fn load_one<R, D>(
         &self,
         relation: R,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<Option<ParentModel<R>>>>>
+    ) -> Result<Vec<Vec<Option<ParentModel<R::Rel>>>>>
     where
-        R: Relation<Child = M::Entity>;
+        R: ToParent<M::Entity, D>;
 }
 
 /// Splits `flat` back into groups of the sizes of `groups`.
@@ -287,29 +321,31 @@ fn regroup<M, T>(groups: &[Vec<M>], flat: Vec<T>) -> Vec<Vec<T>> {
 }
 
 impl<M: LifeModel + Clone> NestedLoaderExt<M> for [Vec<M>] {
-    fn load_many<R>(
+    fn load_many<R, D>(
         &self,
         relation: R,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<Vec<ChildModel<R>>>>>
+    ) -> Result<Vec<Vec<Vec<ChildModel<R::Rel>>>>>
     where
-        R: Relation<Parent = M::Entity>,
+        R: ToChildren<M::Entity, D>,
     {
+        let _ = relation;
         let flat: Vec<M> = self.iter().flatten().cloned().collect();
-        let loaded = flat.load_many(relation, db)?;
+        let loaded = load_children::<M, R::Rel>(&flat, Find::new(), db)?;
         Ok(regroup(self, loaded))
     }
 
-    fn load_one<R>(
+    fn load_one<R, D>(
         &self,
         relation: R,
         db: &impl LifeExecutor,
-    ) -> Result<Vec<Vec<Option<ParentModel<R>>>>>
+    ) -> Result<Vec<Vec<Option<ParentModel<R::Rel>>>>>
     where
-        R: Relation<Child = M::Entity>,
+        R: ToParent<M::Entity, D>,
     {
+        let _ = relation;
         let flat: Vec<M> = self.iter().flatten().cloned().collect();
-        let loaded = flat.load_one(relation, db)?;
+        let loaded = load_parents::<M, R::Rel>(&flat, db)?;
         Ok(regroup(self, loaded))
     }
 }
