@@ -38,8 +38,7 @@ use crate::sql_types::SqlType;
 pub use find::{Cursor, Deleted, Find, FindAlso, FindById, FindPartial, InsertMany};
 pub use relation::{
     ByColumn, ByJoin, ChildToParent, KeyPart, ParentToChild, Related, Relation, ToChildren,
-    ToParent, ViaJoin, children_of, linked_to,
-    loader_sql, many_to_many_sql, parent_of,
+    ToParent, ViaJoin, children_of, linked_to, loader_sql, many_to_many_sql, parent_of,
 };
 pub use validate::{FieldError, ValidationErrors};
 pub use write::{

@@ -40,6 +40,9 @@
 //! # Ok::<(), lifeguard::Error>(())
 //! ```
 
+// Eager loading returns groups of groups of models; the nesting is the point.
+#![allow(clippy::type_complexity)]
+
 use std::collections::HashMap;
 
 use lifeguard_schema::entity::{
