@@ -2,6 +2,7 @@
 
 pub mod diesel_sync;
 pub mod lifeguard_dsl;
+pub mod lifeguard_entity;
 pub mod lifeguard_raw;
 pub mod sea_orm_tokio;
 pub mod sqlx_tokio;
@@ -17,6 +18,7 @@ pub const POOL_SIZE: usize = 4;
 /// them with the best of the others.
 pub fn all(url: &str) -> Result<Vec<Box<dyn Contestant>>, BoxError> {
     Ok(vec![
+        Box::new(lifeguard_entity::LifeguardEntity::connect(url)?),
         Box::new(lifeguard_dsl::LifeguardDsl::connect(url)?),
         Box::new(lifeguard_raw::LifeguardRaw::connect(url)?),
         Box::new(tokio_pg::TokioPostgres::connect(url)?),
@@ -27,4 +29,4 @@ pub fn all(url: &str) -> Result<Vec<Box<dyn Contestant>>, BoxError> {
 }
 
 /// The names of Lifeguard's own contestants (the others are peers).
-pub const LIFEGUARD: &[&str] = &["lifeguard dsl", "lifeguard raw"];
+pub const LIFEGUARD: &[&str] = &["lifeguard entity", "lifeguard dsl", "lifeguard raw"];
