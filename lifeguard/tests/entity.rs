@@ -95,6 +95,60 @@ pub mod schema {
         }
     }
 
+    // Columns named like the locals of generated code.
+    lifeguard::table! {
+        settings (key) {
+            key -> Text,
+            value -> Nullable<Text>,
+            out -> Int4,
+            i -> Int4,
+            v -> Int4,
+            model -> Text,
+            r -> Int4,
+            errors -> Int4,
+            map -> Jsonb,
+            slots -> Int4,
+            st -> Int4,
+            f -> Int4,
+            serializer -> Text,
+            deserializer -> Text,
+            #[max_length = 3]
+            codes -> Array<Nullable<Varchar>>,
+        }
+    }
+
+    lifeguard::sql_type!(
+        /// A type the entity layer reads as its text only if it is text-like.
+        Money = "numeric"
+    );
+
+    lifeguard::table! {
+        use lifeguard::sql_types::*;
+        use super::Money;
+
+        prices (id) {
+            id -> Int4,
+            amount -> Nullable<Money>,
+        }
+    }
+
+    lifeguard::table! {
+        #[timestamps(created_at, updated_at)]
+        #[soft_delete(gone_at)]
+        accounts (id) {
+            #[identity = "always"]
+            id -> Int8,
+            name -> Text,
+            #[generated = "length(name)"]
+            name_len -> Int4,
+            #[references(accounts(id))]
+            parent_id -> Nullable<Int8>,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+            gone_at -> Nullable<Timestamptz>,
+        }
+    }
+
     lifeguard::joinable!(comments -> posts (post_id));
 
     lifeguard::partial_model! {
@@ -169,6 +223,15 @@ const DDL: &str = "
     CREATE TABLE profiles (user_id int4 PRIMARY KEY REFERENCES users(id), bio text NOT NULL);
     CREATE TABLE memberships (org text NOT NULL, member int8 NOT NULL, level int2 NOT NULL,
         note text, PRIMARY KEY (org, member));
+    CREATE TABLE settings (key text PRIMARY KEY, value text, out int4 NOT NULL, i int4 NOT NULL,
+        v int4 NOT NULL, model text NOT NULL, r int4 NOT NULL, errors int4 NOT NULL,
+        map jsonb NOT NULL, slots int4 NOT NULL, st int4 NOT NULL, f int4 NOT NULL,
+        serializer text NOT NULL, deserializer text NOT NULL, codes varchar(3)[] NOT NULL);
+    CREATE TABLE accounts (id int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL,
+        name_len int4 GENERATED ALWAYS AS (length(name)) STORED,
+        parent_id int8 REFERENCES accounts(id),
+        created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, gone_at timestamptz);
+    CREATE TABLE prices (id int4 PRIMARY KEY, amount numeric(10,2));
 ";
 
 fn setup() -> TestPool {
@@ -1121,4 +1184,157 @@ fn find_by_id_and_single_row_writes_go_through_the_cache_seam() {
     users::Entity::find_by_id(ann.id).one(&counting).unwrap();
     users::Entity::find_by_id(ann.id).one(&counting).unwrap();
     assert_eq!(counting.sent(), 2);
+}
+
+#[test]
+fn columns_named_like_generated_locals_work() {
+    let tp = setup();
+    let db = tp.pool();
+    let mut r = settings::Record::new();
+    r.key.set("theme");
+    r.value.set(Some("dark".to_string()));
+    for field in [&mut r.out, &mut r.i, &mut r.v, &mut r.r, &mut r.errors] {
+        field.set(1);
+    }
+    for field in [&mut r.slots, &mut r.st, &mut r.f] {
+        field.set(2);
+    }
+    r.model.set("m");
+    r.map.set(json!({"a": 1}));
+    r.serializer.set("s");
+    r.deserializer.set("d");
+    r.codes.set(vec![Some("abc".to_string()), None]);
+    let row = r.insert(db).unwrap();
+    let found = settings::Entity::find_by_id("theme".to_string())
+        .one(db)
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, row);
+    let back: settings::Model =
+        serde_json::from_str(&serde_json::to_string(&row).unwrap()).unwrap();
+    assert_eq!(back, row);
+    // #[max_length] on an array column checks each element.
+    let mut long = row.clone().into_record();
+    long.codes.set(vec![Some("abcd".to_string())]);
+    let err = long.update(db).unwrap_err();
+    assert!(
+        err.to_string().contains("codes: must be at most 3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn changing_a_key_field_rekeys_the_loaded_row_and_save_refuses_it() {
+    let tp = setup();
+    let db = tp.pool();
+    for member in [7i64, 8] {
+        let mut m = memberships::Record::new();
+        m.org.set("acme");
+        m.member.set(member);
+        m.level.set(1i16);
+        m.insert(db).unwrap();
+    }
+    let seven = memberships::Entity::find_by_id(("acme".to_string(), 7i64))
+        .one(db)
+        .unwrap()
+        .unwrap();
+    // save of a loaded record whose key changed is refused: it would write another row.
+    let mut moved = seven.clone().into_record();
+    moved.member.set(9i64);
+    let err = moved.save(db).unwrap_err();
+    assert!(matches!(err, Error::Unsupported(_)), "{err}");
+    // update re-keys the row it was loaded from, and only that row.
+    let row = moved.update(db).unwrap().unwrap();
+    assert_eq!(row.member, 9);
+    let mut members: Vec<i64> = memberships::Entity::find()
+        .order_by(memberships::member)
+        .all(db)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.member)
+        .collect();
+    members.sort_unstable();
+    assert_eq!(members, [8, 9]);
+    // The record now stands for the re-keyed row.
+    moved.level.set(5i16);
+    assert_eq!(moved.update(db).unwrap().unwrap().member, 9);
+    assert_eq!(moved.delete(db).unwrap(), 1);
+    assert_eq!(memberships::Entity::find().count(db).unwrap(), 1);
+}
+
+#[test]
+fn save_with_identity_always_generated_columns_and_soft_deletes() {
+    let tp = setup();
+    let db = tp.pool();
+    let mut a = accounts::Record::new();
+    a.name.set("root");
+    let root = a.insert(db).unwrap();
+    assert_eq!(root.name_len, 4);
+    // A loaded record saves: the identity-always key and the generated column are handled.
+    let mut edit = root.clone().into_record();
+    edit.name.set("rooted");
+    let saved = edit.save(db).unwrap();
+    assert_eq!((saved.id, saved.name_len), (root.id, 6));
+    // Timestamps in one batch where one record sets created_at and the other does not.
+    let mut first = accounts::Record::new();
+    first.name.set("a");
+    first.created_at.set(saved.created_at);
+    let mut second = accounts::Record::new();
+    second.name.set("b");
+    let both = accounts::Entity::insert_many([first, second])
+        .exec(db)
+        .unwrap();
+    assert_eq!(both[0].created_at, saved.created_at);
+    assert!(both[1].created_at >= saved.created_at);
+    // save leaves a soft-deleted row alone.
+    let mut gone = both[1].clone().into_record();
+    gone.delete(db).unwrap();
+    gone.name.set("revived?");
+    let err = gone.save(db).unwrap_err();
+    assert!(matches!(err, Error::RecordNotFound { .. }), "{err}");
+    let still = accounts::Entity::find_by_id(both[1].id)
+        .with_deleted()
+        .one(db)
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.name, "b");
+    // A relation of a table to itself: loaders work, the one-query join says it cannot.
+    let mut child = accounts::Record::new();
+    child.name.set("child");
+    child.parent_id.set(Some(root.id));
+    let child = child.insert(db).unwrap();
+    let parents = [child.clone()].load_one(accounts::parent_id, db).unwrap();
+    assert_eq!(parents[0].as_ref().unwrap().id, root.id);
+    let err = accounts::Entity::find()
+        .also_related(accounts::parent_id)
+        .all(db)
+        .unwrap_err();
+    assert!(matches!(err, Error::Unsupported(_)), "{err}");
+    // A `sql_type!` column of a type that is not text-like is refused, not read as garbage.
+    db.execute_unprepared("INSERT INTO prices VALUES (1, 12.34)")
+        .unwrap();
+    let err = prices::Entity::find().all(db).unwrap_err();
+    assert!(matches!(err, Error::FromSql { .. }), "{err}");
+}
+
+#[test]
+fn model_deserialization_is_strict() {
+    let row = json!({
+        "key": "k", "value": null, "out": 1, "i": 1, "v": 1, "model": "m", "r": 1, "errors": 1,
+        "map": {}, "slots": 1, "st": 1, "f": 1, "serializer": "s", "deserializer": "d",
+        "codes": []
+    });
+    let m: settings::Model = serde_json::from_value(row.clone()).unwrap();
+    // A missing non-null JSON column is an error, not a JSON null.
+    let mut missing = row.clone();
+    missing.as_object_mut().unwrap().remove("map");
+    let err = serde_json::from_value::<settings::Model>(missing).unwrap_err();
+    assert!(err.to_string().contains("missing field `map`"), "{err}");
+    // A sequence of the columns in order.
+    let seq = json!(["k", null, 1, 1, 1, "m", 1, 1, {}, 1, 1, 1, "s", "d", []]);
+    assert_eq!(serde_json::from_value::<settings::Model>(seq).unwrap(), m);
+    // A duplicated column.
+    let text = r#"{"key":"a","key":"b"}"#;
+    let err = serde_json::from_str::<settings::Model>(text).unwrap_err();
+    assert!(err.to_string().contains("duplicate field `key`"), "{err}");
 }

@@ -4,6 +4,8 @@
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __lg_entity {
+    // Local names in generated code start with `__lg_`: every column is a unit struct in
+    // scope, so a plain local named like a column (`key`, `value`, …) would be read as it.
     ([$($tattr:tt)*] $name:ident [$($pk:ident)+] [$({$col:ident $ty:ty [$($cattr:tt)*]})*]) => {
         /// The table, by its entity-layer name (`users::Entity::find()`).
         pub type Entity = table;
@@ -25,6 +27,10 @@ macro_rules! __lg_entity {
                 #[allow(missing_docs)]
                 pub $col: $crate::entity::Field<<$ty as $crate::sql_types::SqlType>::Rust>,
             )*
+            /// The primary key of the row this record was loaded from (or last written as):
+            /// updates and deletes find the row by it, so changing a key field re-keys the row.
+            #[doc(hidden)]
+            pub __lg_loaded_key: ::core::option::Option<<table as $crate::entity::Entity>::Key>,
         }
 
         impl Record {
@@ -34,23 +40,27 @@ macro_rules! __lg_entity {
             }
 
             /// A record of `model`'s values, all unchanged (to edit an existing row).
-            pub fn from_model(model: Model) -> Record {
-                Record { $($col: $crate::entity::Field::Unchanged(model.$col),)* }
+            pub fn from_model(__lg_model: Model) -> Record {
+                let __lg_key = <table as $crate::entity::Entity>::key_of(&__lg_model);
+                Record {
+                    $($col: $crate::entity::Field::Unchanged(__lg_model.$col),)*
+                    __lg_loaded_key: ::core::option::Option::Some(__lg_key),
+                }
             }
         }
 
         impl ::core::convert::From<Model> for Record {
-            fn from(model: Model) -> Record {
-                Record::from_model(model)
+            fn from(__lg_model: Model) -> Record {
+                Record::from_model(__lg_model)
             }
         }
 
         impl $crate::entity::FromColumns for Model {
             const WIDTH: usize = 0 $(+ { let _ = stringify!($col); 1 })*;
-            fn from_columns<R: $crate::entity::ReadColumns>(
-                r: &mut R,
-            ) -> ::core::result::Result<Self, R::Error> {
-                ::core::result::Result::Ok(Model { $($col: r.read()?,)* })
+            fn from_columns<__LgR: $crate::entity::ReadColumns>(
+                __lg_r: &mut __LgR,
+            ) -> ::core::result::Result<Self, __LgR::Error> {
+                ::core::result::Result::Ok(Model { $($col: __lg_r.read()?,)* })
             }
         }
 
@@ -60,15 +70,15 @@ macro_rules! __lg_entity {
 
         impl $crate::query::Queryable<self::SqlType> for Model {
             type Row = $crate::entity::Columns<Model>;
-            fn build(row: $crate::entity::Columns<Model>) -> Model {
-                row.0
+            fn build(__lg_row: $crate::entity::Columns<Model>) -> Model {
+                __lg_row.0
             }
         }
 
         $(
             impl $crate::entity::ModelField for columns::$col {
-                fn get(model: &Model) -> &<$ty as $crate::sql_types::SqlType>::Rust {
-                    &model.$col
+                fn get(__lg_model: &Model) -> &<$ty as $crate::sql_types::SqlType>::Rust {
+                    &__lg_model.$col
                 }
             }
         )*
@@ -76,29 +86,29 @@ macro_rules! __lg_entity {
         impl $crate::entity::LifeRecord for Record {
             type Entity = table;
 
-            fn from_model(model: Model) -> Record {
-                Record::from_model(model)
+            fn from_model(__lg_model: Model) -> Record {
+                Record::from_model(__lg_model)
             }
 
             #[allow(unused_assignments, unused_mut, unused_variables)]
-            fn changes(&self, out: &mut ::std::vec::Vec<(usize, $crate::query::BoundValue)>) {
-                let mut i = 0usize;
+            fn changes(&self, __lg_out: &mut ::std::vec::Vec<(usize, $crate::query::BoundValue)>) {
+                let mut __lg_i = 0usize;
                 $(
-                    if let $crate::entity::Field::Set(v) = &self.$col {
-                        out.push((i, ::std::sync::Arc::new(::core::clone::Clone::clone(v))));
+                    if let $crate::entity::Field::Set(__lg_v) = &self.$col {
+                        __lg_out.push((__lg_i, ::std::sync::Arc::new(::core::clone::Clone::clone(__lg_v))));
                     }
-                    i += 1;
+                    __lg_i += 1;
                 )*
             }
 
             #[allow(unused_assignments, unused_mut, unused_variables)]
-            fn present(&self, out: &mut ::std::vec::Vec<(usize, $crate::query::BoundValue)>) {
-                let mut i = 0usize;
+            fn present(&self, __lg_out: &mut ::std::vec::Vec<(usize, $crate::query::BoundValue)>) {
+                let mut __lg_i = 0usize;
                 $(
-                    if let ::core::option::Option::Some(v) = self.$col.get() {
-                        out.push((i, ::std::sync::Arc::new(::core::clone::Clone::clone(v))));
+                    if let ::core::option::Option::Some(__lg_v) = self.$col.get() {
+                        __lg_out.push((__lg_i, ::std::sync::Arc::new(::core::clone::Clone::clone(__lg_v))));
                     }
-                    i += 1;
+                    __lg_i += 1;
                 )*
             }
 
@@ -106,21 +116,28 @@ macro_rules! __lg_entity {
                 $crate::__lg_entity!(@record_key self [$($pk)+])
             }
 
+            fn loaded_key(&self) -> ::core::option::Option<<table as $crate::entity::Entity>::Key> {
+                ::core::clone::Clone::clone(&self.__lg_loaded_key)
+            }
+
             fn is_changed(&self) -> bool {
                 false $(|| self.$col.is_set())*
             }
 
             #[allow(unused_variables)]
-            fn validate_fields(&self, errors: &mut $crate::entity::ValidationErrors) {
+            fn validate_fields(&self, __lg_errors: &mut $crate::entity::ValidationErrors) {
                 $(
-                    if let $crate::entity::Field::Set(value) = &self.$col {
-                        $crate::__lg_entity!(@validate [$($cattr)*] value stringify!($col), errors);
+                    if let $crate::entity::Field::Set(__lg_value) = &self.$col {
+                        $crate::__lg_entity!(@validate [$($cattr)*] __lg_value stringify!($col), __lg_errors);
                     }
                 )*
             }
 
-            fn reset(&mut self, model: &Model) {
-                $(self.$col = $crate::entity::Field::Unchanged(::core::clone::Clone::clone(&model.$col));)*
+            fn reset(&mut self, __lg_model: &Model) {
+                $(self.$col = $crate::entity::Field::Unchanged(::core::clone::Clone::clone(&__lg_model.$col));)*
+                self.__lg_loaded_key = ::core::option::Option::Some(
+                    <table as $crate::entity::Entity>::key_of(__lg_model),
+                );
             }
         }
 
@@ -134,12 +151,12 @@ macro_rules! __lg_entity {
                 updated_at: $crate::__lg_entity!(@updated_at [$($tattr)*]),
             };
 
-            fn key_of(model: &Model) -> Self::Key {
-                $crate::__lg_entity!(@key_of model [$($pk)+])
+            fn key_of(__lg_model: &Model) -> Self::Key {
+                $crate::__lg_entity!(@key_of __lg_model [$($pk)+])
             }
 
-            fn key_values(key: &Self::Key, out: &mut ::std::vec::Vec<$crate::query::BoundValue>) {
-                $crate::__lg_entity!(@key_values key out [$($pk)+]);
+            fn key_values(__lg_key: &Self::Key, __lg_out: &mut ::std::vec::Vec<$crate::query::BoundValue>) {
+                $crate::__lg_entity!(@key_values __lg_key __lg_out [$($pk)+]);
             }
         }
 
@@ -151,16 +168,16 @@ macro_rules! __lg_entity {
 
             /// The row with primary key `key` (a tuple for a composite key).
             pub fn find_by_id(
-                key: impl ::core::convert::Into<<table as $crate::entity::Entity>::Key>,
+                __lg_key: impl ::core::convert::Into<<table as $crate::entity::Entity>::Key>,
             ) -> $crate::entity::FindById<table> {
-                $crate::entity::FindById::new(key.into())
+                $crate::entity::FindById::new(__lg_key.into())
             }
 
             /// Inserts `records` in one statement.
             pub fn insert_many(
-                records: impl ::core::iter::IntoIterator<Item = Record>,
+                __lg_records: impl ::core::iter::IntoIterator<Item = Record>,
             ) -> $crate::entity::InsertMany<table> {
-                $crate::entity::InsertMany::new(records)
+                $crate::entity::InsertMany::new(__lg_records)
             }
 
             /// Updates every row a filter selects.
@@ -179,64 +196,93 @@ macro_rules! __lg_entity {
         $crate::__lg_entity! { @behavior_checks [$($tattr)*] }
 
         impl $crate::entity::__private::serde::Serialize for Model {
-            fn serialize<S: $crate::entity::__private::serde::Serializer>(
+            fn serialize<__LgS: $crate::entity::__private::serde::Serializer>(
                 &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
+                __lg_serializer: __LgS,
+            ) -> ::core::result::Result<__LgS::Ok, __LgS::Error> {
                 use $crate::entity::__private::serde::ser::SerializeStruct;
-                let mut st = serializer.serialize_struct(
+                let mut __lg_st = __lg_serializer.serialize_struct(
                     "Model",
                     <Model as $crate::entity::FromColumns>::WIDTH,
                 )?;
-                $(st.serialize_field(stringify!($col), &self.$col)?;)*
-                st.end()
+                $(__lg_st.serialize_field(stringify!($col), &self.$col)?;)*
+                __lg_st.end()
             }
         }
 
         impl<'de> $crate::entity::__private::serde::Deserialize<'de> for Model {
-            fn deserialize<D: $crate::entity::__private::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::core::result::Result<Model, D::Error> {
-                use $crate::entity::__private::serde as serde;
-                struct Slots {
+            fn deserialize<__LgD: $crate::entity::__private::serde::Deserializer<'de>>(
+                __lg_deserializer: __LgD,
+            ) -> ::core::result::Result<Model, __LgD::Error> {
+                use $crate::entity::__private::serde as __lg_serde;
+                struct __LgSlots {
                     $($col: ::core::option::Option<<$ty as $crate::sql_types::SqlType>::Rust>,)*
                 }
-                struct ModelVisitor;
-                impl<'de> serde::de::Visitor<'de> for ModelVisitor {
+                struct __LgVisitor;
+                impl<'de> __lg_serde::de::Visitor<'de> for __LgVisitor {
                     type Value = Model;
-                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                        f.write_str(concat!("a row of ", stringify!($name), " (a map of its columns)"))
+                    fn expecting(&self, __lg_f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        __lg_f.write_str(concat!("a row of ", stringify!($name), " (a map or a sequence of its columns)"))
                     }
-                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                    #[allow(unused_assignments, unused_mut)]
+                    fn visit_seq<__LgA: __lg_serde::de::SeqAccess<'de>>(
                         self,
-                        mut map: A,
-                    ) -> ::core::result::Result<Model, A::Error> {
-                        let mut slots = Slots { $($col: ::core::option::Option::None,)* };
-                        while let ::core::option::Option::Some(key) =
-                            map.next_key::<::std::borrow::Cow<'de, str>>()?
+                        mut __lg_seq: __LgA,
+                    ) -> ::core::result::Result<Model, __LgA::Error> {
+                        let mut __lg_i = 0usize;
+                        ::core::result::Result::Ok(Model {
+                            $($col: {
+                                let __lg_v = __lg_seq.next_element()?.ok_or_else(|| {
+                                    <__LgA::Error as __lg_serde::de::Error>::invalid_length(__lg_i, &self)
+                                })?;
+                                __lg_i += 1;
+                                __lg_v
+                            },)*
+                        })
+                    }
+                    fn visit_map<__LgA: __lg_serde::de::MapAccess<'de>>(
+                        self,
+                        mut __lg_map: __LgA,
+                    ) -> ::core::result::Result<Model, __LgA::Error> {
+                        let mut __lg_slots = __LgSlots { $($col: ::core::option::Option::None,)* };
+                        while let ::core::option::Option::Some(__lg_key) =
+                            __lg_map.next_key::<::std::borrow::Cow<'de, str>>()?
                         {
-                            match &*key {
-                                $(stringify!($col) => slots.$col = ::core::option::Option::Some(map.next_value()?),)*
+                            match &*__lg_key {
+                                $(stringify!($col) => {
+                                    if __lg_slots.$col.is_some() {
+                                        return ::core::result::Result::Err(
+                                            <__LgA::Error as __lg_serde::de::Error>::duplicate_field(stringify!($col)),
+                                        );
+                                    }
+                                    __lg_slots.$col = ::core::option::Option::Some(__lg_map.next_value()?);
+                                })*
                                 _ => {
-                                    map.next_value::<serde::de::IgnoredAny>()?;
+                                    __lg_map.next_value::<__lg_serde::de::IgnoredAny>()?;
                                 }
                             }
                         }
                         ::core::result::Result::Ok(Model {
-                            $($col: match slots.$col {
-                                ::core::option::Option::Some(v) => v,
+                            $($col: match __lg_slots.$col {
+                                ::core::option::Option::Some(__lg_v) => __lg_v,
                                 // A missing nullable column is NULL; any other is an error.
-                                ::core::option::Option::None => serde::Deserialize::deserialize(
-                                    serde::de::IntoDeserializer::<A::Error>::into_deserializer(()),
-                                )
-                                .map_err(|_: A::Error| {
-                                    <A::Error as serde::de::Error>::missing_field(stringify!($col))
-                                })?,
+                                ::core::option::Option::None
+                                    if <$ty as $crate::sql_types::SqlType>::DESC.nullable =>
+                                {
+                                    __lg_serde::Deserialize::deserialize(
+                                        __lg_serde::de::IntoDeserializer::<__LgA::Error>::into_deserializer(()),
+                                    )?
+                                }
+                                ::core::option::Option::None => {
+                                    return ::core::result::Result::Err(
+                                        <__LgA::Error as __lg_serde::de::Error>::missing_field(stringify!($col)),
+                                    );
+                                }
                             },)*
                         })
                     }
                 }
-                deserializer.deserialize_struct("Model", &[$(stringify!($col)),*], ModelVisitor)
+                __lg_deserializer.deserialize_struct("Model", &[$(stringify!($col)),*], __LgVisitor)
             }
         }
     };
@@ -254,7 +300,7 @@ macro_rules! __lg_entity {
         $out.push(::std::sync::Arc::new(::core::clone::Clone::clone($k)))
     };
     (@key_values $k:ident $out:ident [$($pk:ident)+]) => {
-        $crate::__lg_entity!(@kv $k $out [$($pk)+] [] [__k0 __k1 __k2 __k3 __k4 __k5 __k6 __k7 __k8 __k9 __k10 __k11 __k12 __k13 __k14 __k15]);
+        $crate::__lg_entity!(@kv $k $out [$($pk)+] [] [__lg_k0 __lg_k1 __lg_k2 __lg_k3 __lg_k4 __lg_k5 __lg_k6 __lg_k7 __lg_k8 __lg_k9 __lg_k10 __lg_k11 __lg_k12 __lg_k13 __lg_k14 __lg_k15]);
     };
     // Binds the key tuple's parts to fresh names (the column names are unit structs in scope).
     (@kv $k:ident $out:ident [] [$($done:ident)*] [$($names:ident)*]) => {
@@ -374,10 +420,10 @@ macro_rules! partial_model {
 
         impl $crate::entity::FromColumns for $name {
             const WIDTH: usize = 0 $(+ { let _ = stringify!($col); 1 })+;
-            fn from_columns<R: $crate::entity::ReadColumns>(
-                r: &mut R,
-            ) -> ::core::result::Result<Self, R::Error> {
-                ::core::result::Result::Ok($name { $($col: r.read()?,)+ })
+            fn from_columns<__LgR: $crate::entity::ReadColumns>(
+                __lg_r: &mut __LgR,
+            ) -> ::core::result::Result<Self, __LgR::Error> {
+                ::core::result::Result::Ok($name { $($col: __lg_r.read()?,)+ })
             }
         }
 
@@ -389,17 +435,17 @@ macro_rules! partial_model {
         }
 
         impl $crate::entity::__private::serde::Serialize for $name {
-            fn serialize<S: $crate::entity::__private::serde::Serializer>(
+            fn serialize<__LgS: $crate::entity::__private::serde::Serializer>(
                 &self,
-                serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
+                __lg_serializer: __LgS,
+            ) -> ::core::result::Result<__LgS::Ok, __LgS::Error> {
                 use $crate::entity::__private::serde::ser::SerializeStruct;
-                let mut st = serializer.serialize_struct(
+                let mut __lg_st = __lg_serializer.serialize_struct(
                     stringify!($name),
                     <$name as $crate::entity::FromColumns>::WIDTH,
                 )?;
-                $(st.serialize_field(stringify!($col), &self.$col)?;)+
-                st.end()
+                $(__lg_st.serialize_field(stringify!($col), &self.$col)?;)+
+                __lg_st.end()
             }
         }
     };

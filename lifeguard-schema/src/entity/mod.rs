@@ -112,7 +112,7 @@ pub trait Entity: Table + Copy + Default + Send + Sync + 'static {
     /// The change set (`users::Record`).
     type Record: LifeRecord<Entity = Self> + Hooks;
     /// The primary key's value: the column's Rust type, or a tuple for a composite key.
-    type Key: Clone + fmt::Debug + serde::Serialize + Send + Sync + 'static;
+    type Key: Clone + PartialEq + fmt::Debug + serde::Serialize + Send + Sync + 'static;
     /// Soft deletes and timestamps.
     const BEHAVIOR: Behavior;
     /// The model's key.
@@ -182,8 +182,16 @@ pub trait LifeRecord: Default + Clone + fmt::Debug + Send + Sync + 'static {
     fn changes(&self, out: &mut Vec<(usize, BoundValue)>);
     /// The set and unchanged fields, as (column index, value).
     fn present(&self, out: &mut Vec<(usize, BoundValue)>);
-    /// The primary key, when every key field is set or unchanged.
+    /// The primary key as the fields hold it now, when every key field is set or unchanged.
     fn key(&self) -> Option<<Self::Entity as Entity>::Key>;
+    /// The primary key of the row the record was loaded from or last written as (`None` for
+    /// a new record).
+    fn loaded_key(&self) -> Option<<Self::Entity as Entity>::Key>;
+    /// The key that finds the record's row: the loaded one, else the fields'. Changing a
+    /// key field of a loaded record and updating it re-keys the row it was loaded from.
+    fn row_key(&self) -> Option<<Self::Entity as Entity>::Key> {
+        self.loaded_key().or_else(|| self.key())
+    }
     /// Whether any field is set.
     fn is_changed(&self) -> bool;
     /// Runs the validators declared on the columns (`#[validate(…)]`, `#[max_length]`)

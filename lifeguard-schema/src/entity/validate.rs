@@ -28,7 +28,8 @@
 //! Rules: `length(min = …, max = …)` (characters, for text), `range(min = …, max = …)`
 //! (for numbers), `email`, `not_blank`, `custom = path::to::fn` (a
 //! `fn(&T) -> Result<(), String>`). A column's `#[max_length = n]` is also checked. A NULL
-//! (`None`) passes every rule but `custom`'s, which sees the `Option`.
+//! (`None`) passes every rule but `custom`'s, which sees the `Option`; on an array column,
+//! every element is checked.
 
 use std::fmt;
 
@@ -96,50 +97,100 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
-/// A value a text rule reads (`String`, `Option<String>`, a label).
+/// A value a text rule reads: text, an `Option` of it (NULL passes), or an array (each
+/// element is checked).
 pub trait TextValue {
-    /// The text, or `None` for NULL.
-    fn text(&self) -> Option<&str>;
+    /// Calls `f` with each text the value holds.
+    fn each_text(&self, f: &mut dyn FnMut(&str));
 }
 
 impl TextValue for String {
-    fn text(&self) -> Option<&str> {
-        Some(self)
-    }
-}
-
-impl<T: TextValue> TextValue for Option<T> {
-    fn text(&self) -> Option<&str> {
-        self.as_ref().and_then(TextValue::text)
+    fn each_text(&self, f: &mut dyn FnMut(&str)) {
+        f(self)
     }
 }
 
 impl TextValue for crate::values::Label {
-    fn text(&self) -> Option<&str> {
-        Some(self.as_str())
+    fn each_text(&self, f: &mut dyn FnMut(&str)) {
+        f(self.as_str())
     }
 }
 
-/// A value a range rule reads (numbers, and their `Option`s).
+impl<T: TextValue> TextValue for Option<T> {
+    fn each_text(&self, f: &mut dyn FnMut(&str)) {
+        if let Some(v) = self {
+            v.each_text(f)
+        }
+    }
+}
+
+impl<T: TextValue> TextValue for Vec<T> {
+    fn each_text(&self, f: &mut dyn FnMut(&str)) {
+        for v in self {
+            v.each_text(f)
+        }
+    }
+}
+
+/// A value a range rule reads: a number, an `Option` of it (NULL passes), or an array.
 pub trait NumberValue {
-    /// The number, or `None` for NULL.
-    fn number(&self) -> Option<f64>;
+    /// Calls `f` with each number the value holds.
+    fn each_number(&self, f: &mut dyn FnMut(f64));
+}
+
+/// A bound of a range rule: any Rust number.
+pub trait Bound {
+    /// The bound as `f64`.
+    fn to_f64(self) -> f64;
 }
 
 macro_rules! numbers {
     ($($t:ty),*) => {$(
         impl NumberValue for $t {
-            fn number(&self) -> Option<f64> {
-                Some(*self as f64)
+            fn each_number(&self, f: &mut dyn FnMut(f64)) {
+                f(*self as f64)
+            }
+        }
+        impl Bound for $t {
+            fn to_f64(self) -> f64 {
+                self as f64
             }
         }
     )*};
 }
 numbers!(i16, i32, i64, f32, f64);
 
+impl Bound for i8 {
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Bound for u32 {
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Bound for u64 {
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
 impl<T: NumberValue> NumberValue for Option<T> {
-    fn number(&self) -> Option<f64> {
-        self.as_ref().and_then(NumberValue::number)
+    fn each_number(&self, f: &mut dyn FnMut(f64)) {
+        if let Some(v) = self {
+            v.each_number(f)
+        }
+    }
+}
+
+impl<T: NumberValue> NumberValue for Vec<T> {
+    fn each_number(&self, f: &mut dyn FnMut(f64)) {
+        for v in self {
+            v.each_number(f)
+        }
     }
 }
 
@@ -172,19 +223,20 @@ impl Length {
         field: &'static str,
         errors: &mut ValidationErrors,
     ) {
-        let Some(text) = value.text() else { return };
-        let n = text.chars().count();
-        match (self.min, self.max) {
-            (Some(min), _) if n < min => errors.add(
-                field,
-                format!("must be at least {min} characters long (is {n})"),
-            ),
-            (_, Some(max)) if n > max => errors.add(
-                field,
-                format!("must be at most {max} characters long (is {n})"),
-            ),
-            _ => {}
-        }
+        value.each_text(&mut |text| {
+            let n = text.chars().count();
+            match (self.min, self.max) {
+                (Some(min), _) if n < min => errors.add(
+                    field,
+                    format!("must be at least {min} characters long (is {n})"),
+                ),
+                (_, Some(max)) if n > max => errors.add(
+                    field,
+                    format!("must be at most {max} characters long (is {n})"),
+                ),
+                _ => {}
+            }
+        });
     }
 }
 
@@ -201,13 +253,13 @@ impl Range {
         Range::default()
     }
     /// At least `n`.
-    pub fn min(mut self, n: impl Into<f64>) -> Range {
-        self.min = Some(n.into());
+    pub fn min(mut self, n: impl Bound) -> Range {
+        self.min = Some(n.to_f64());
         self
     }
     /// At most `n`.
-    pub fn max(mut self, n: impl Into<f64>) -> Range {
-        self.max = Some(n.into());
+    pub fn max(mut self, n: impl Bound) -> Range {
+        self.max = Some(n.to_f64());
         self
     }
     /// Checks `value`, adding a failure for `field`.
@@ -217,8 +269,7 @@ impl Range {
         field: &'static str,
         errors: &mut ValidationErrors,
     ) {
-        let Some(x) = value.number() else { return };
-        match (self.min, self.max) {
+        value.each_number(&mut |x| match (self.min, self.max) {
             (Some(min), _) if x < min => {
                 errors.add(field, format!("must be at least {min} (is {x})"))
             }
@@ -226,13 +277,16 @@ impl Range {
                 errors.add(field, format!("must be at most {max} (is {x})"))
             }
             _ => {}
-        }
+        });
     }
 }
 
 /// `email`: one `@` with something before it and a dotted domain after it, no spaces.
 pub fn email(value: &impl TextValue, field: &'static str, errors: &mut ValidationErrors) {
-    let Some(text) = value.text() else { return };
+    value.each_text(&mut |text| email_text(text, field, errors));
+}
+
+fn email_text(text: &str, field: &'static str, errors: &mut ValidationErrors) {
     let ok = match text.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
@@ -250,9 +304,11 @@ pub fn email(value: &impl TextValue, field: &'static str, errors: &mut Validatio
 
 /// `not_blank`: text with something other than whitespace.
 pub fn not_blank(value: &impl TextValue, field: &'static str, errors: &mut ValidationErrors) {
-    if value.text().is_some_and(|t| t.trim().is_empty()) {
-        errors.add(field, "must not be blank");
-    }
+    value.each_text(&mut |t| {
+        if t.trim().is_empty() {
+            errors.add(field, "must not be blank");
+        }
+    });
 }
 
 /// `custom = f`: `f(value)` returns the failure's message.

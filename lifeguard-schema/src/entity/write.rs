@@ -115,6 +115,7 @@ fn values_row(
     sql: &mut String,
     cols: &[usize],
     now: &[usize],
+    managed: &[usize],
     row: &RecordWrite,
     params: &mut Vec<BoundValue>,
 ) {
@@ -130,6 +131,8 @@ fn values_row(
                 params.push(v.clone());
                 let _ = write!(sql, "${}", params.len());
             }
+            // A managed timestamp another row of the batch sets is `now()` in this one.
+            None if managed.contains(c) => sql.push_str("now()"),
             None => sql.push_str("DEFAULT"),
         }
     }
@@ -143,11 +146,27 @@ fn values_row(
     sql.push(')');
 }
 
-fn insert_head<T: Entity>(cols: &[usize], now: &[usize]) -> String {
+/// The indexes of the managed timestamp columns.
+fn managed<T: Entity>() -> Vec<usize> {
+    [T::BEHAVIOR.created_at, T::BEHAVIOR.updated_at]
+        .into_iter()
+        .flatten()
+        .map(|c| index_of(T::meta(), c))
+        .collect()
+}
+
+/// The alias the target of an upsert gets (its `DO UPDATE … WHERE` names it).
+const TARGET: &str = "\"lg_target\"";
+
+fn insert_head<T: Entity>(cols: &[usize], now: &[usize], alias: bool) -> String {
     let meta = T::meta();
     let mut sql = String::with_capacity(128);
     sql.push_str("INSERT INTO ");
     sql.push_str(&qualified(meta));
+    if alias {
+        sql.push_str(" AS ");
+        sql.push_str(TARGET);
+    }
     if cols.is_empty() && now.is_empty() {
         return sql;
     }
@@ -158,7 +177,15 @@ fn insert_head<T: Entity>(cols: &[usize], now: &[usize]) -> String {
         }
         sql.push_str(&quote_ident(meta.columns[*i].name));
     }
-    sql.push_str(") VALUES ");
+    sql.push(')');
+    // An `identity = "always"` column given a value (an upsert of a loaded row) needs this.
+    if cols
+        .iter()
+        .any(|i| meta.columns[*i].identity == Some(crate::meta::Identity::Always))
+    {
+        sql.push_str(" OVERRIDING SYSTEM VALUE");
+    }
+    sql.push_str(" VALUES ");
     sql
 }
 
@@ -176,8 +203,13 @@ pub fn insert_sql<T: Entity>(row: &RecordWrite) -> SqlQuery {
 /// One multi-row `INSERT` of `rows` (a column one row sets and another does not is
 /// `DEFAULT` in the other), `RETURNING` the rows when `returning`.
 pub fn insert_many_sql<T: Entity>(rows: &[RecordWrite], returning_rows: bool) -> SqlQuery {
+    insert_rows_sql::<T>(rows, returning_rows, false)
+}
+
+fn insert_rows_sql<T: Entity>(rows: &[RecordWrite], returning_rows: bool, alias: bool) -> SqlQuery {
     let (cols, now) = insert_columns::<T>(rows);
-    let mut sql = insert_head::<T>(&cols, &now);
+    let managed = managed::<T>();
+    let mut sql = insert_head::<T>(&cols, &now, alias);
     let mut params = Vec::with_capacity(rows.len() * cols.len());
     if cols.is_empty() && now.is_empty() {
         // No column given in any row: one `DEFAULT VALUES` row each is not expressible in
@@ -195,7 +227,7 @@ pub fn insert_many_sql<T: Entity>(rows: &[RecordWrite], returning_rows: bool) ->
             if n > 0 {
                 sql.push_str(", ");
             }
-            values_row(&mut sql, &cols, &now, row, &mut params);
+            values_row(&mut sql, &cols, &now, &managed, row, &mut params);
         }
     }
     if returning_rows {
@@ -242,11 +274,18 @@ pub fn update_sql<T: Entity>(key: &T::Key, changes: &RecordWrite) -> Option<SqlQ
 
 /// An atomic upsert: `INSERT … ON CONFLICT (<primary key>) DO UPDATE SET <changed
 /// columns> … RETURNING <columns>, (xmax = 0)` — the last column says whether the row was
-/// inserted. The insert writes every present field; the update only the changed ones
-/// (and `updated_at`).
+/// inserted. The insert writes every present field but generated columns; the update only
+/// the changed ones (and `updated_at`), and on a soft-deleting table only a row that is not
+/// deleted (a deleted one returns no row).
 pub fn save_sql<T: Entity>(present: &RecordWrite, changes: &RecordWrite) -> SqlQuery {
     let meta = T::meta();
-    let mut q = insert_many_sql::<T>(std::slice::from_ref(present), false);
+    let present: RecordWrite = present
+        .iter()
+        .filter(|(i, _)| meta.columns[*i].generated.is_none())
+        .cloned()
+        .collect();
+    let soft = T::BEHAVIOR.soft_delete;
+    let mut q = insert_rows_sql::<T>(std::slice::from_ref(&present), false, soft.is_some());
     q.sql.push_str(" ON CONFLICT (");
     for (n, k) in meta.primary_key.iter().enumerate() {
         if n > 0 {
@@ -265,12 +304,16 @@ pub fn save_sql<T: Entity>(present: &RecordWrite, changes: &RecordWrite) -> SqlQ
     };
     let mut changed_any = false;
     for (i, _) in changes {
-        let name = meta.columns[*i].name;
-        if meta.primary_key.contains(&name) {
+        let c = &meta.columns[*i];
+        if meta.primary_key.contains(&c.name) || c.generated.is_some() {
             continue;
         }
         changed_any = true;
-        assign(&mut q.sql, name, &format!("EXCLUDED.{}", quote_ident(name)));
+        assign(
+            &mut q.sql,
+            c.name,
+            &format!("EXCLUDED.{}", quote_ident(c.name)),
+        );
     }
     if changed_any && let Some(ts) = T::BEHAVIOR.updated_at {
         let i = index_of(meta, ts);
@@ -282,6 +325,9 @@ pub fn save_sql<T: Entity>(present: &RecordWrite, changes: &RecordWrite) -> SqlQ
         // Nothing to change: a no-op assignment still returns the existing row.
         let k = meta.primary_key[0];
         assign(&mut q.sql, k, &format!("EXCLUDED.{}", quote_ident(k)));
+    }
+    if let Some(col) = soft {
+        let _ = write!(q.sql, " WHERE {TARGET}.{} IS NULL", quote_ident(col));
     }
     returning::<T>(&mut q.sql);
     q.sql.push_str(", (xmax = 0)");

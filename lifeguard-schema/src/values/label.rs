@@ -4,12 +4,13 @@ use std::error::Error;
 use std::fmt;
 
 use bytes::BytesMut;
-use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use postgres_types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
 
 /// The text of a value of a type declared with [`sql_type!`](crate::sql_type), such as an
-/// enum's label: what an entity model reads such a column into. It is read and written as
-/// the type's binary form, which for an enum is its label; other user types (composites,
-/// ranges) need a Rust type of their own.
+/// enum's label: what an entity model reads such a column into. It reads and writes enums
+/// (whose binary form is the label) and text-like types (`text`, `varchar`, `char`, `name`,
+/// `citext`); any other type (a composite, a range, `numeric(10,2)`) is refused with a typed
+/// error naming the column, never read as garbage: declare those with a type of their own.
 ///
 /// ```
 /// use lifeguard_schema::values::Label;
@@ -49,9 +50,19 @@ impl<'a> FromSql<'a> for Label {
         Ok(Label(std::str::from_utf8(raw)?.to_owned()))
     }
 
-    fn accepts(_ty: &Type) -> bool {
-        true
+    fn accepts(ty: &Type) -> bool {
+        labelled(ty)
     }
+}
+
+/// Whether values of `ty` are text in the binary protocol.
+fn labelled(ty: &Type) -> bool {
+    matches!(ty.kind(), Kind::Enum(_))
+        || matches!(
+            *ty,
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
+        )
+        || ty.name() == "citext"
 }
 
 impl ToSql for Label {
@@ -64,8 +75,8 @@ impl ToSql for Label {
         Ok(IsNull::No)
     }
 
-    fn accepts(_ty: &Type) -> bool {
-        true
+    fn accepts(ty: &Type) -> bool {
+        labelled(ty)
     }
 
     to_sql_checked!();

@@ -180,6 +180,13 @@ pub trait FindAlsoExt<P: Entity, C: Entity> {
 
 impl<P: Entity, C: Entity> FindAlsoExt<P, C> for FindAlso<P, C> {
     fn all(self, db: &impl LifeExecutor) -> Result<Vec<WithRelated<P, C>>> {
+        if std::ptr::eq(P::meta(), C::meta()) {
+            return Err(Error::Unsupported(format!(
+                "{}: also_related on a relation of a table to itself needs table aliases, which \
+                 the entity layer does not have yet; use load_many or load_one",
+                P::meta().name
+            )));
+        }
         let q = self.to_sql();
         let rows = with_params(&q, |p| db.query(&q.sql, p))?;
         rows.iter()

@@ -66,11 +66,13 @@ pub trait RecordExt: Hooks {
 
     /// An atomic upsert (`INSERT … ON CONFLICT (<key>) DO UPDATE SET <set fields>`); a record
     /// without its key is inserted. Runs the insert or the update hooks (the before hook by
-    /// whether the key is given, the after hook by what the database did).
+    /// whether the key is given, the after hook by what the database did). A soft-deleted row
+    /// with the key is left alone ([`Error::RecordNotFound`]); a loaded record whose key field
+    /// was changed is refused (`update` re-keys a row).
     fn save(&mut self, db: &impl LifeExecutor) -> Result<ModelOf<Self>>;
 
     /// Deletes the row by key (on a soft-deleting table, marks it deleted); returns the number
-    /// of rows affected (0 when there was none).
+    /// of rows affected (0 when there was none; `after_delete` runs only when one was).
     fn delete(&self, db: &impl LifeExecutor) -> Result<u64>;
 
     /// Deletes the row for good, even on a soft-deleting table.
@@ -101,7 +103,7 @@ impl<R: Hooks> RecordExt for R {
         if !self.is_changed() {
             return Ok(None);
         }
-        let key = self.key().ok_or(Error::MissingKey {
+        let key = self.row_key().ok_or(Error::MissingKey {
             table: table_name::<R::Entity>(),
             operation: "update",
         })?;
@@ -123,8 +125,16 @@ impl<R: Hooks> RecordExt for R {
     }
 
     fn save(&mut self, db: &impl LifeExecutor) -> Result<ModelOf<Self>> {
-        if self.key().is_none() {
+        let Some(key) = self.key() else {
             return self.insert(db);
+        };
+        if self.loaded_key().is_some_and(|loaded| loaded != key) {
+            return Err(Error::Unsupported(format!(
+                "{}: save of a record whose primary key was changed (from {:?} to {key:?}); \
+                 update re-keys the row, insert makes a new one",
+                table_name::<R::Entity>(),
+                self.loaded_key().expect("checked above"),
+            )));
         }
         hook::<R::Entity>("before_update", self.before_update())?;
         validate(self)?;
@@ -133,9 +143,10 @@ impl<R: Hooks> RecordExt for R {
         self.changes(&mut changes);
         let q = save_sql::<R::Entity>(&present, &changes);
         let rows = with_params(&q, |p| db.query(&q.sql, p))?;
-        let row = rows.first().ok_or(Error::RowCount {
-            expected: "the saved row",
-            actual: 0,
+        // No row: the key's row exists but is soft-deleted (the upsert leaves it alone).
+        let row = rows.first().ok_or_else(|| Error::RecordNotFound {
+            table: table_name::<R::Entity>(),
+            key: format!("{key:?} (soft-deleted)"),
         })?;
         let mut reader = RowReader::new(row);
         let model = ModelOf::<Self>::from_columns(&mut reader)?;
@@ -159,7 +170,7 @@ impl<R: Hooks> RecordExt for R {
     }
 
     fn restore(&mut self, db: &impl LifeExecutor) -> Result<ModelOf<Self>> {
-        let key = self.key().ok_or(Error::MissingKey {
+        let key = self.row_key().ok_or(Error::MissingKey {
             table: table_name::<R::Entity>(),
             operation: "restore",
         })?;
@@ -180,7 +191,7 @@ impl<R: Hooks> RecordExt for R {
 }
 
 fn delete_record<R: Hooks>(rec: &R, db: &impl LifeExecutor, force: bool) -> Result<u64> {
-    let key = rec.key().ok_or(Error::MissingKey {
+    let key = rec.row_key().ok_or(Error::MissingKey {
         table: table_name::<R::Entity>(),
         operation: "delete",
     })?;
@@ -188,9 +199,14 @@ fn delete_record<R: Hooks>(rec: &R, db: &impl LifeExecutor, force: bool) -> Resu
     let q = delete_by_key_sql::<R::Entity>(&key, force);
     let n = with_params(&q, |p| db.execute(&q.sql, p))?;
     cache::after_write::<R::Entity, _>(db, &key);
-    hook::<R::Entity>("after_delete", rec.after_delete())?;
+    if n > 0 {
+        hook::<R::Entity>("after_delete", rec.after_delete())?;
+    }
     Ok(n)
 }
+
+/// The most parameters one statement can bind (the protocol counts them in 16 bits).
+const MAX_PARAMETERS: usize = 65_535;
 
 /// Running statements over many rows: `insert_many`, `update_many`, `delete_many`.
 /// `insert_many` runs each record's hooks and validation; `update_many` and `delete_many`
@@ -217,6 +233,15 @@ impl<T: Entity> BulkExt for InsertMany<T> {
             rec.changes(&mut changes);
             validate(rec)?;
             rows.push(changes);
+        }
+        let values: usize = rows.iter().map(Vec::len).sum();
+        if values > MAX_PARAMETERS {
+            return Err(Error::Unsupported(format!(
+                "{}: insert_many of {} records binds {values} values, more than PostgreSQL's \
+                 {MAX_PARAMETERS} parameters in one statement; insert them in smaller batches",
+                table_name::<T>(),
+                rows.len()
+            )));
         }
         let q = insert_many_sql::<T>(&rows, true);
         let models: Vec<T::Model> = load_models(db, &q)?;
