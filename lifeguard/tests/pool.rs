@@ -620,6 +620,44 @@ fn coalesced_reads_keep_each_callers_result_and_error() {
 }
 
 #[test]
+fn a_lone_read_goes_out_alone_and_a_burst_is_coalesced() {
+    let pool = pool_with(|b| b.size(1).acquire_timeout(Duration::from_secs(30)));
+    let sql = "SELECT $1::int4, transaction_timestamp()::text, pg_sleep($2::float8)::text";
+    let grouped = || pool.acquire().unwrap().coalesced_statements();
+    for i in 0..20i32 {
+        let row = pool.query_one(sql, &[&i, &0.0f64]).unwrap();
+        assert_eq!(row.get::<_, i32>(0), i);
+    }
+    assert_eq!(grouped(), 0, "reads one at a time were grouped");
+
+    // The first reads hold the connection for a while, so the rest queue behind them.
+    let p = pool.pool().clone();
+    let results = common::within(Duration::from_secs(120), move || {
+        let hs: Vec<_> = (0..300i32)
+            .map(|i| {
+                let p = p.clone();
+                may::go!(move || {
+                    let secs = if i < 2 { 0.05f64 } else { 0.0 };
+                    let row = p.query_one(sql, &[&i, &secs]).unwrap();
+                    (i, row.get::<_, i32>(0), row.get::<_, String>(1))
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    for (i, got, _) in &results {
+        assert_eq!(i, got, "a caller got another caller's row");
+    }
+    let n = grouped();
+    assert!(n > 0 && n <= 300, "{n} statements were sent in groups");
+    // Members of a group share one implicit transaction, hence its start time.
+    let started: HashSet<&str> = results.iter().map(|(_, _, t)| t.as_str()).collect();
+    assert!(started.len() < 300, "no two reads ran in one group");
+}
+
+#[test]
 fn a_statement_timeout_in_a_coalesced_group_fails_only_the_slow_statement() {
     let pool = pool_with(|b| {
         b.size(1)

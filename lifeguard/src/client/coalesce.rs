@@ -2,86 +2,129 @@
 //! groups under a single Sync.
 //!
 //! A Sync per statement makes the server end a transaction and flush its output once per
-//! statement; that, not the network, limits a shared connection. Here a per-connection
-//! dispatcher coroutine takes every read queued while the previous group was in flight (up
-//! to [`MAX_GROUP`]) and sends them as Bind/Execute pairs followed by one Sync, keeping at
-//! most two groups in flight. The statements of a group run in one implicit transaction, so:
+//! statement; that, not the network, limits a shared connection. Here at most two reads are
+//! on the wire per connection at a time, each a lone statement or a group. A caller that
+//! finds fewer than two sends its statement itself, exactly as [`Client::query`] would, so a
+//! lightly loaded connection pays for no other coroutine and no channel. Otherwise it queues
+//! and parks. Whoever's read is answered takes everything queued meanwhile (up to
+//! [`MAX_GROUP`]) as the next group and wakes its first member, the group's leader, which
+//! sends the group as Bind/Execute pairs followed by one Sync, reads the reply, passes the
+//! turn on and answers the other members. The statements of a group run in one implicit
+//! transaction, so:
 //!
 //! - only statements whose last run reported a `SELECT` command tag are coalesced;
 //! - a group's results are released only when its ReadyForQuery confirms it ended well;
 //! - when a statement of a group fails, its caller gets the error, and every other statement
 //!   of the group (whose effects, if any, were rolled back with it, or which never ran) is
-//!   run again on its own. A failure the group itself may have caused (serialization failure,
-//!   deadlock, a server-side statement timeout) is retried on its own too.
+//!   run again on its own by its caller. A failure the group itself may have caused
+//!   (serialization failure, deadlock, a server-side statement timeout) is retried on its
+//!   own too.
 //!
 //! So a caller sees exactly what it would see without coalescing, except that a group
 //! answers when its slowest member is done, and that a deadline is measured for the group:
 //! when it passes, the statement running then is cancelled and fails with
 //! [`Error::Timeout`], and the rest of the group is run again on its own.
+//!
+//! The `std::sync::Mutex`es here guard memory only and are never held across I/O or a park.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bytes::BytesMut;
+use may::sync::Blocker;
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
 use super::error::{Error, Result, SqlState};
-use super::pipeline::{Reply, error_from_body};
-use super::query::{encode_bind_execute, is_select_tag, send};
+use super::pipeline::{Reply, error_from_body, lock};
+use super::query::{encode_bind_execute, is_select_tag, run_encoded, send};
 use super::row::Row;
-use super::{Client, Inner, Statement, ToSql};
+use super::{Client, Statement, ToSql};
 
 /// Most statements under one Sync (pgbench's pipeline benchmark uses 64 too).
 pub(crate) const MAX_GROUP: usize = 64;
-/// Groups in flight per connection: one being answered while the next is sent.
+/// Reads (lone statements or groups) on the wire per connection: one being answered while
+/// the next is sent.
 const IN_FLIGHT: usize = 2;
-/// Stack (machine words) of the dispatcher coroutine.
-const STACK_WORDS: usize = 0x4000;
 
-/// One queued read.
-pub(crate) struct Request {
-    stmt: Statement,
-    bind: BytesMut,
-    reply: may::sync::mpsc::Sender<Result<Vec<Row>>>,
-}
-
-/// The sending side of a connection's dispatcher.
+/// One connection's coalescing state.
+#[derive(Default)]
 pub(crate) struct Coalescer {
-    tx: may::sync::mpsc::Sender<Request>,
+    state: Mutex<State>,
+    /// Statements sent as members of a group (not alone), for tests and diagnostics.
+    grouped: AtomicU64,
 }
 
-impl Coalescer {
-    /// Starts the dispatcher for the connection behind `inner`.
-    pub(crate) fn start(inner: &Arc<Inner>) -> Result<Coalescer> {
-        let (tx, rx) = may::sync::mpsc::channel();
-        let weak = Arc::downgrade(inner);
-        // SAFETY: may requires `unsafe` to spawn; the closure owns its data and uses no
-        // thread-local storage.
-        unsafe {
-            may::coroutine::Builder::new()
-                .name("lifeguard-coalescer".into())
-                .stack_size(STACK_WORDS)
-                .spawn(move || dispatch(weak, rx))
+#[derive(Default)]
+struct State {
+    /// Reads on the wire whose turn has not ended. Whenever `queue` is not empty this is
+    /// `IN_FLIGHT`, so the end of one of them sends the queue.
+    in_flight: usize,
+    queue: VecDeque<Arc<Waiter>>,
+}
+
+/// A queued read and the caller parked on it.
+struct Waiter {
+    stmt: Statement,
+    /// Bind + Execute, without Sync.
+    bind: BytesMut,
+    blocker: Blocker,
+    news: Mutex<Option<News>>,
+}
+
+enum News {
+    /// Lead this group (the waiter itself first).
+    Lead(Vec<Arc<Waiter>>),
+    /// The statement's outcome.
+    Rows(Result<Vec<Row>>),
+    /// The group failed through no fault of this statement: run it again on its own.
+    Retry,
+}
+
+impl Waiter {
+    fn tell(&self, news: News) {
+        *lock(&self.news) = Some(news);
+        self.blocker.unpark();
+    }
+
+    fn wait(&self) -> News {
+        loop {
+            if let Some(n) = lock(&self.news).take() {
+                return n;
+            }
+            let _ = self.blocker.park(None);
         }
-        .map_err(|e| Error::closed(format!("could not start the read coalescer: {e}")))?;
-        Ok(Coalescer { tx })
+    }
+}
+
+/// Ends a read's turn when dropped: the queue, if any, goes out as the next group.
+struct Turn<'a>(&'a Client);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.0.next_group();
+    }
+}
+
+/// Group members not answered yet (all but the leader, the first); any still here when the
+/// leader lets go (it unwound) are failed rather than left parked.
+struct Unanswered(Vec<Arc<Waiter>>);
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        for w in self.0.drain(..).skip(1) {
+            w.tell(News::Rows(Err(Error::closed(
+                "the read's coalesced group was abandoned",
+            ))));
+        }
     }
 }
 
 impl Client {
-    /// The connection's dispatcher, started on first use.
-    fn coalescer(&self) -> Result<&Coalescer> {
-        if let Some(c) = self.inner.coalescer.get() {
-            return Ok(c);
-        }
-        // Two first callers may both start one; the loser's dispatcher ends at once.
-        let c = Coalescer::start(&self.inner)?;
-        Ok(self.inner.coalescer.get_or_init(|| c))
-    }
-
-    /// Runs a statement that reported a `SELECT` tag before, coalesced with other callers'
-    /// reads under one Sync. See the [module documentation](self).
+    /// Runs a statement that reported a `SELECT` tag before: alone when the connection has
+    /// room, else coalesced with other callers' reads under one Sync. See the
+    /// [module documentation](self).
     pub(crate) fn query_coalesced(
         &self,
         stmt: Statement,
@@ -89,109 +132,109 @@ impl Client {
     ) -> Result<Vec<Row>> {
         let mut bind = BytesMut::with_capacity(64);
         encode_bind_execute(&stmt, params, &mut bind)?;
-        let coalescer = self.coalescer()?;
-        let (tx, rx) = may::sync::mpsc::channel();
-        coalescer
-            .tx
-            .send(Request {
-                stmt,
-                bind,
-                reply: tx,
-            })
-            .map_err(|_| Error::closed("the connection's read coalescer stopped"))?;
-        rx.recv()
-            .map_err(|_| Error::closed("the connection's read coalescer stopped"))?
+        let co = &self.inner.coalescer;
+        let mut st = lock(&co.state);
+        if st.in_flight < IN_FLIGHT {
+            st.in_flight += 1;
+            drop(st);
+            let _turn = Turn(self);
+            return run_encoded(self, &stmt, bind);
+        }
+        let me = Arc::new(Waiter {
+            stmt,
+            bind,
+            // Ignores cancellation: a leader must not vanish with its group.
+            blocker: Blocker::new(true),
+            news: Mutex::new(None),
+        });
+        st.queue.push_back(me.clone());
+        drop(st);
+        match me.wait() {
+            News::Rows(r) => r,
+            News::Retry => run_encoded(self, &me.stmt, me.bind.clone()),
+            News::Lead(members) => self.lead(members),
+        }
     }
-}
 
-fn dispatch(weak: Weak<Inner>, rx: may::sync::mpsc::Receiver<Request>) {
-    let mut queue: VecDeque<Request> = VecDeque::new();
-    loop {
-        if queue.is_empty() {
-            match rx.recv() {
-                Ok(r) => queue.push_back(r),
-                Err(_) => return, // the connection is gone
+    /// Statements this connection sent as members of coalesced groups (not alone).
+    #[doc(hidden)]
+    pub fn coalesced_statements(&self) -> u64 {
+        self.inner.coalescer.grouped.load(Ordering::Relaxed)
+    }
+
+    /// A read's turn ended: hand the queued reads, if any, to a leader as the next group.
+    fn next_group(&self) {
+        let co = &self.inner.coalescer;
+        let members: Vec<Arc<Waiter>> = {
+            let mut st = lock(&co.state);
+            if st.queue.is_empty() {
+                st.in_flight -= 1;
+                return;
             }
-        }
-        while let Ok(r) = rx.try_recv() {
-            queue.push_back(r);
-        }
-        let Some(inner) = weak.upgrade() else {
-            for r in queue.drain(..) {
-                let _ = r
-                    .reply
-                    .send(Err(Error::closed("the connection was closed")));
-            }
-            return;
+            let n = st.queue.len().min(MAX_GROUP);
+            st.queue.drain(..n).collect()
         };
-        let client = Client { inner };
-        let mut in_flight: VecDeque<(Group<'_>, Vec<Request>)> = VecDeque::new();
-        loop {
-            while in_flight.len() < IN_FLIGHT && !queue.is_empty() {
-                let n = queue.len().min(MAX_GROUP);
-                let reqs: Vec<Request> = queue.drain(..n).collect();
-                match Group::send(&client, &reqs) {
-                    Ok(g) => in_flight.push_back((g, reqs)),
-                    Err(e) => answer_all(reqs, &e),
-                }
-                while let Ok(r) = rx.try_recv() {
-                    queue.push_back(r);
-                }
-            }
-            let Some((group, reqs)) = in_flight.pop_front() else {
-                break;
-            };
-            settle(&client, group, reqs);
-            while let Ok(r) = rx.try_recv() {
-                queue.push_back(r);
-            }
-        }
+        let leader = members[0].clone();
+        leader.tell(News::Lead(members));
     }
-}
 
-fn answer_all(reqs: Vec<Request>, e: &Error) {
-    for r in reqs {
-        let _ = r.reply.send(Err(e.clone()));
-    }
-}
-
-/// Waits for a group's reply and answers its callers, running statements again on their
-/// own where the group's failure may have undone or skipped them.
-fn settle(client: &Client, group: Group<'_>, reqs: Vec<Request>) {
-    match group.wait() {
-        Ok(results) => {
-            for (r, rows) in reqs.into_iter().zip(results) {
-                let _ = r.reply.send(Ok(rows));
-            }
+    /// Sends the group `members` (this caller's read first), waits for its reply, passes the
+    /// turn on and answers the others, running statements again on their own where the
+    /// group's failure may have undone or skipped them. Returns this caller's outcome.
+    fn lead(&self, members: Vec<Arc<Waiter>>) -> Result<Vec<Row>> {
+        let turn = Turn(self);
+        if let [alone] = members.as_slice() {
+            // A group of one is a lone read: no other statement could have caused its failure.
+            return run_encoded(self, &alone.stmt, alone.bind.clone());
         }
-        Err(GroupError::Connection(e)) => answer_all(reqs, &e),
-        Err(GroupError::Statement { index, error }) => {
-            let group_caused = matches!(
-                error.code(),
-                Some(SqlState::SERIALIZATION_FAILURE)
-                    | Some(SqlState::DEADLOCK_DETECTED)
-                    | Some(SqlState::QUERY_CANCELED)
-            );
-            let mut again = Vec::with_capacity(reqs.len());
-            for (i, r) in reqs.into_iter().enumerate() {
-                if i == index && !group_caused {
-                    let _ = r.reply.send(Err(error.clone()));
-                } else {
-                    again.push(r);
+        let mut unanswered = Unanswered(members);
+        let members = &unanswered.0;
+        self.inner
+            .coalescer
+            .grouped
+            .fetch_add(members.len() as u64, Ordering::Relaxed);
+        let outcome = Group::send(self, members)
+            .map_err(GroupError::Connection)
+            .and_then(|g| g.wait(members));
+        drop(turn);
+        let members = std::mem::take(&mut unanswered.0);
+        let mine = &members[0];
+        match outcome {
+            Ok(results) => {
+                let mut results = results.into_iter();
+                let own = results.next().unwrap_or_default();
+                for (w, rows) in members[1..].iter().zip(results) {
+                    w.tell(News::Rows(Ok(rows)));
                 }
+                Ok(own)
             }
-            // Each on its own, pipelined: one Sync per statement.
-            let sent: Vec<_> = again
-                .into_iter()
-                .map(|r| (Group::send(client, std::slice::from_ref(&r)), r))
-                .collect();
-            for (g, r) in sent {
-                let result = g.map_err(GroupError::Connection).and_then(Group::wait);
-                let _ = r.reply.send(match result {
-                    Ok(mut rows) => Ok(rows.pop().unwrap_or_default()),
-                    Err(GroupError::Connection(e))
-                    | Err(GroupError::Statement { error: e, .. }) => Err(e),
-                });
+            Err(GroupError::Connection(e)) => {
+                for w in &members[1..] {
+                    w.tell(News::Rows(Err(e.clone())));
+                }
+                Err(e)
+            }
+            Err(GroupError::Statement { index, error }) => {
+                let group_caused = matches!(
+                    error.code(),
+                    Some(SqlState::SERIALIZATION_FAILURE)
+                        | Some(SqlState::DEADLOCK_DETECTED)
+                        | Some(SqlState::QUERY_CANCELED)
+                );
+                let news = |i: usize| {
+                    if i == index && !group_caused {
+                        News::Rows(Err(error.clone()))
+                    } else {
+                        News::Retry
+                    }
+                };
+                for (i, w) in members.iter().enumerate().skip(1) {
+                    w.tell(news(i));
+                }
+                match news(0) {
+                    News::Rows(r) => r,
+                    _ => run_encoded(self, &mine.stmt, mine.bind.clone()),
+                }
             }
         }
     }
@@ -207,23 +250,18 @@ enum GroupError {
 /// A group sent and not yet answered.
 struct Group<'a> {
     reply: Reply<'a>,
-    columns: Vec<Arc<[super::Column]>>,
-    stmts: Vec<Statement>,
 }
 
 impl<'a> Group<'a> {
-    fn send(client: &'a Client, reqs: &[Request]) -> Result<Group<'a>> {
-        let mut msg = BytesMut::with_capacity(reqs.iter().map(|r| r.bind.len()).sum::<usize>() + 5);
-        for r in reqs {
-            msg.extend_from_slice(&r.bind);
+    fn send(client: &'a Client, members: &[Arc<Waiter>]) -> Result<Group<'a>> {
+        let len = members.iter().map(|w| w.bind.len()).sum::<usize>() + 5;
+        let mut msg = BytesMut::with_capacity(len);
+        for w in members {
+            msg.extend_from_slice(&w.bind);
         }
         frontend::sync(&mut msg);
         let reply = send(client, &msg, client.statement_timeout())?;
-        Ok(Group {
-            reply,
-            columns: reqs.iter().map(|r| r.stmt.columns_arc().clone()).collect(),
-            stmts: reqs.iter().map(|r| r.stmt.clone()).collect(),
-        })
+        Ok(Group { reply })
     }
 
     /// Statement `index` failed: read through ReadyForQuery (so the connection is ready for
@@ -237,8 +275,8 @@ impl<'a> Group<'a> {
         }
     }
 
-    fn wait(mut self) -> std::result::Result<Vec<Vec<Row>>, GroupError> {
-        let mut out: Vec<Vec<Row>> = Vec::with_capacity(self.columns.len());
+    fn wait(mut self, members: &[Arc<Waiter>]) -> std::result::Result<Vec<Vec<Row>>, GroupError> {
+        let mut out: Vec<Vec<Row>> = Vec::with_capacity(members.len());
         let mut current = Vec::new();
         loop {
             let msg = match self.reply.next() {
@@ -257,14 +295,15 @@ impl<'a> Group<'a> {
             match msg {
                 Message::BindComplete | Message::CloseComplete | Message::NoData => {}
                 Message::DataRow(body) => {
-                    let cols = self.columns.get(out.len()).ok_or_else(|| {
+                    let cols = members.get(out.len()).ok_or_else(|| {
                         GroupError::Connection(Error::protocol("more results than statements"))
                     })?;
-                    current.push(Row::new(cols.clone(), body).map_err(GroupError::Connection)?);
+                    let cols = cols.stmt.columns_arc().clone();
+                    current.push(Row::new(cols, body).map_err(GroupError::Connection)?);
                 }
                 Message::CommandComplete(body) => {
-                    if let Some(s) = self.stmts.get(out.len()) {
-                        s.note_tag(is_select_tag(&body));
+                    if let Some(w) = members.get(out.len()) {
+                        w.stmt.note_tag(is_select_tag(&body));
                     }
                     out.push(std::mem::take(&mut current));
                 }
@@ -283,7 +322,7 @@ impl<'a> Group<'a> {
                 }
             }
         }
-        if out.len() != self.columns.len() {
+        if out.len() != members.len() {
             return Err(GroupError::Connection(Error::protocol(
                 "a coalesced reply ended before every statement ran",
             )));

@@ -72,7 +72,7 @@ pub(crate) struct Inner {
     notifications: may::sync::Mutex<may::sync::mpsc::Receiver<Notification>>,
     cancel: CancelToken,
     timeout_ns: AtomicU64,
-    coalescer: std::sync::OnceLock<coalesce::Coalescer>,
+    coalescer: coalesce::Coalescer,
 }
 
 /// One connection to PostgreSQL. See the [module documentation](self).
@@ -112,7 +112,7 @@ impl Client {
                         .statement_timeout
                         .map_or(0, |t| t.as_nanos().min(u64::MAX as u128) as u64),
                 ),
-                coalescer: std::sync::OnceLock::new(),
+                coalescer: coalesce::Coalescer::default(),
             }),
         })
     }

@@ -261,6 +261,20 @@ fn run(
     Ok(out)
 }
 
+/// Runs `bind` (Bind + Execute of `stmt` from [`encode_bind_execute`], no Sync) on its own
+/// under one Sync: what [`Client::query`] does once the parameters are encoded.
+pub(crate) fn run_encoded(
+    client: &Client,
+    stmt: &Statement,
+    mut bind: BytesMut,
+) -> Result<Vec<Row>> {
+    frontend::sync(&mut bind);
+    let mut reply = send(client, &bind, client.statement_timeout())?;
+    let out = collect(&mut reply, stmt.columns_arc())?;
+    stmt.note_tag(out.select);
+    Ok(out.rows)
+}
+
 /// The only row of `rows`; an error for zero or several.
 pub(crate) fn one<T>(rows: Vec<T>) -> Result<T> {
     let n = rows.len();

@@ -176,7 +176,9 @@ impl PoolBuilder {
 
     /// Coalesce reads (default on): `query`, `query_one` and `query_opt` calls on the pool
     /// whose statement reported a `SELECT` tag before are sent in groups under one Sync per
-    /// connection, which lets the server answer several times more of them. Callers see the
+    /// connection when two reads are already on the wire there, which lets the server answer
+    /// several times more of them; on a lightly loaded connection a read goes out alone at
+    /// once, as without coalescing. Callers see the
     /// same results and errors as without (a failed group is re-run statement by statement),
     /// but a group answers when its slowest statement is done. Turn it off if single slow
     /// `SELECT`s must not delay others sharing their connection.
