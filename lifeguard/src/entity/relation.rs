@@ -126,10 +126,12 @@ fn group<K: std::hash::Hash + Eq, C: Clone>(
         }
     }
     for (k, c) in children {
-        if let Some(owners) = slots.get(&k) {
-            for &o in owners {
+        if let Some((&last, others)) = slots.get(&k).and_then(|o| o.split_last()) {
+            // A parent listed more than once gets a copy; the last one gets the row itself.
+            for &o in others {
                 out[o].push(c.clone());
             }
+            out[last].push(c);
         }
     }
     out
@@ -142,7 +144,7 @@ fn distinct_keys<K: Clone + std::hash::Hash + Eq>(keys: impl Iterator<Item = Opt
 }
 
 fn load_children<M, R>(
-    models: &[M],
+    models: &[&M],
     children: Find<R::Child>,
     db: &impl LifeExecutor,
 ) -> Result<Vec<Vec<ChildModel<R>>>>
@@ -150,7 +152,7 @@ where
     M: LifeModel,
     R: Relation<Parent = M::Entity>,
 {
-    let keys = distinct_keys(models.iter().map(R::parent_key));
+    let keys = distinct_keys(models.iter().map(|m| R::parent_key(m)));
     if keys.is_empty() {
         return Ok(models.iter().map(|_| Vec::new()).collect());
     }
@@ -160,15 +162,15 @@ where
         .into_iter()
         .filter_map(|c| R::child_key(&c).map(|k| (k, c)))
         .collect();
-    Ok(group(models.iter().map(R::parent_key), keyed))
+    Ok(group(models.iter().map(|m| R::parent_key(m)), keyed))
 }
 
-fn load_parents<M, R>(models: &[M], db: &impl LifeExecutor) -> Result<Vec<Option<ParentModel<R>>>>
+fn load_parents<M, R>(models: &[&M], db: &impl LifeExecutor) -> Result<Vec<Option<ParentModel<R>>>>
 where
     M: LifeModel,
     R: Relation<Child = M::Entity>,
 {
-    let keys = distinct_keys(models.iter().map(R::child_key));
+    let keys = distinct_keys(models.iter().map(|m| R::child_key(m)));
     if keys.is_empty() {
         return Ok(models.iter().map(|_| None).collect());
     }
@@ -250,7 +252,8 @@ impl<M: LifeModel> LoaderExt<M> for [M] {
         R: ToChildren<M::Entity, D>,
     {
         let _ = relation;
-        load_children::<M, R::Rel>(self, children, db)
+        let refs: Vec<&M> = self.iter().collect();
+        load_children::<M, R::Rel>(&refs, children, db)
     }
 
     fn load_one<R, D>(
@@ -262,7 +265,8 @@ impl<M: LifeModel> LoaderExt<M> for [M] {
         R: ToParent<M::Entity, D>,
     {
         let _ = relation;
-        load_parents::<M, R::Rel>(self, db)
+        let refs: Vec<&M> = self.iter().collect();
+        load_parents::<M, R::Rel>(&refs, db)
     }
     fn load_many_to_many<A, B>(
         &self,
@@ -333,7 +337,7 @@ impl<M: LifeModel + Clone> NestedLoaderExt<M> for [Vec<M>] {
         R: ToChildren<M::Entity, D>,
     {
         let _ = relation;
-        let flat: Vec<M> = self.iter().flatten().cloned().collect();
+        let flat: Vec<&M> = self.iter().flatten().collect();
         let loaded = load_children::<M, R::Rel>(&flat, Find::new(), db)?;
         Ok(regroup(self, loaded))
     }
@@ -347,7 +351,7 @@ impl<M: LifeModel + Clone> NestedLoaderExt<M> for [Vec<M>] {
         R: ToParent<M::Entity, D>,
     {
         let _ = relation;
-        let flat: Vec<M> = self.iter().flatten().cloned().collect();
+        let flat: Vec<&M> = self.iter().flatten().collect();
         let loaded = load_parents::<M, R::Rel>(&flat, db)?;
         Ok(regroup(self, loaded))
     }
