@@ -4,9 +4,9 @@
 //! 1. trivial query: load every user, at 1, 10, 100, 1,000 and 10,000 rows;
 //! 2. medium complex query: users with `hair_color = 'black'` LEFT JOIN their posts (half
 //!    the users are black-haired, each user has one post), at the same sizes;
-//! 3. insert of 1, 10, 25, 50 and 100 users in one statement, returning the rows (the entity
-//!    layer's `insert_many` returns them; the builder is given `RETURNING` too, so both do
-//!    the same work; the builder without `RETURNING` is shown for reference);
+//! 3. insert of 1, 10, 25, 50 and 100 users in one statement, returning the rows
+//!    (`insert_many(…).exec` against the builder with `RETURNING`), and without returning
+//!    them (`exec_without_returning` against the builder's plain `execute`);
 //! 4. loading associations: 100 users, their posts (10 each), their comments (10 each),
 //!    grouped per parent: three queries either way.
 //!
@@ -107,9 +107,7 @@ fn main() -> std::result::Result<(), BoxError> {
     let mut worst: f64 = 0.0;
     for (name, builder, entity) in &report {
         let ratio = entity / builder;
-        if !name.contains("no RETURNING") {
-            worst = worst.max(ratio);
-        }
+        worst = worst.max(ratio);
         println!(
             "| {name} | {:.1} | {:.1} | {ratio:.3} |",
             builder * 1e6,
@@ -118,7 +116,7 @@ fn main() -> std::result::Result<(), BoxError> {
     }
     println!();
     println!(
-        "largest entity ÷ builder ratio (same work): {worst:.3} ({:+.1}%)",
+        "largest entity ÷ builder ratio: {worst:.3} ({:+.1}%)",
         (worst - 1.0) * 100.0
     );
     Ok(())
@@ -162,13 +160,9 @@ fn run(pool: &LifeguardPool, run_for: Duration, repeats: usize) -> Result<Report
             run_for,
             repeats,
             &mut || insert_builder(pool, size, false),
-            &mut || insert_entity(pool, size),
+            &mut || insert_entity_without_returning(pool, size),
         )?;
-        report.push((
-            format!("insert {size} rows (builder with no RETURNING)"),
-            plain,
-            e2,
-        ));
+        report.push((format!("insert {size} rows, no RETURNING"), plain, e2));
     }
     seed_blog(pool)?;
     let (b, e) = compare(
@@ -318,6 +312,18 @@ fn insert_entity(pool: &LifeguardPool, size: usize) -> Result<()> {
     });
     let users = users::Entity::insert_many(records).exec(pool)?;
     assert_eq!(users.len(), size);
+    Ok(())
+}
+
+fn insert_entity_without_returning(pool: &LifeguardPool, size: usize) -> Result<()> {
+    let records = (0..size).map(|i| {
+        let mut r = users::Record::new();
+        r.name.set(format!("User {i}"));
+        r.hair_color.set(Some("hair_color".to_string()));
+        r
+    });
+    let n = users::Entity::insert_many(records).exec_without_returning(pool)?;
+    assert_eq!(n as usize, size);
     Ok(())
 }
 

@@ -611,6 +611,24 @@ fn insert_many_update_many_delete_many() {
     assert_eq!(rows[0].prefs, json!({"a": 1}));
     assert_eq!(rows[1].prefs, json!({}));
 
+    // Without reading the rows back: the count, and the before hook still runs.
+    let n = users::Entity::insert_many([user(" carla ", None, None)])
+        .exec_without_returning(db)
+        .unwrap();
+    assert_eq!(n, 1);
+    let carla = users::Entity::find()
+        .filter(users::name.eq("carla"))
+        .exactly_one(db)
+        .unwrap();
+    assert_eq!(carla.prefs, json!({}));
+    assert!(
+        users::Entity::insert_many([user("x", None, None)])
+            .exec_without_returning(db)
+            .is_err(),
+        "validation still runs"
+    );
+    users::Record::from_model(carla).delete(db).unwrap();
+
     let n = users::Entity::update_many()
         .set(users::age.eq(99))
         .filter(users::email.is_null())

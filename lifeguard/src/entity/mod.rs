@@ -59,13 +59,14 @@ pub use read::{
     CursorExt, FindAlsoExt, FindByIdExt, FindExt, FindPartialExt, Paginator, WithRelated,
 };
 pub use relation::{ChildModel, LoaderExt, ModelExt, NestedLoaderExt, ParentModel};
-pub use write::{BulkExt, RecordExt};
+pub use write::{BulkExt, InsertManyExt, RecordExt};
 
 /// The traits that run entity operations: `use lifeguard::entity::prelude::*;`.
 pub mod prelude {
     pub use super::{
         BulkExt, CursorExt, Entity, Field, FindAlsoExt, FindByIdExt, FindExt, FindPartialExt,
-        Hooks, LifeModel, LifeRecord, LoaderExt, ModelExt, NestedLoaderExt, RecordExt,
+        Hooks, InsertManyExt, LifeModel, LifeRecord, LoaderExt, ModelExt, NestedLoaderExt,
+        RecordExt,
     };
 }
 

@@ -3,9 +3,9 @@
 //! the statements over many rows.
 
 use lifeguard_schema::entity::{
-    DeleteMany, Entity, FromColumns, HookError, Hooks, InsertMany, LifeRecord, ModelOf, UpdateMany,
-    ValidationErrors, delete_by_key_sql, insert_many_sql, insert_sql, restore_sql, save_sql,
-    update_sql,
+    DeleteMany, Entity, FromColumns, HookError, Hooks, InsertMany, LifeRecord, ModelOf,
+    RecordWrite, UpdateMany, ValidationErrors, delete_by_key_sql, insert_many_sql, insert_sql,
+    restore_sql, save_sql, update_sql,
 };
 use lifeguard_schema::meta::Table;
 use lifeguard_schema::query::SqlQuery;
@@ -226,23 +226,7 @@ impl<T: Entity> BulkExt for InsertMany<T> {
         if self.records.is_empty() {
             return Ok(Vec::new());
         }
-        let mut rows = Vec::with_capacity(self.records.len());
-        for rec in &mut self.records {
-            hook::<T>("before_insert", rec.before_insert())?;
-            let mut changes = Vec::new();
-            rec.changes(&mut changes);
-            validate(rec)?;
-            rows.push(changes);
-        }
-        let values: usize = rows.iter().map(Vec::len).sum();
-        if values > MAX_PARAMETERS {
-            return Err(Error::Unsupported(format!(
-                "{}: insert_many of {} records binds {values} values, more than PostgreSQL's \
-                 {MAX_PARAMETERS} parameters in one statement; insert them in smaller batches",
-                table_name::<T>(),
-                rows.len()
-            )));
-        }
+        let rows = prepare_inserts::<T>(&mut self.records)?;
         let q = insert_many_sql::<T>(&rows, true);
         let models: Vec<T::Model> = load_models(db, &q)?;
         cache::after_bulk_write::<T, _>(db);
@@ -251,6 +235,49 @@ impl<T: Entity> BulkExt for InsertMany<T> {
         }
         Ok(models)
     }
+}
+
+/// `insert_many` without reading the rows back.
+pub trait InsertManyExt {
+    /// Inserts the records in one statement without `RETURNING`, and returns how many rows
+    /// it inserted. Runs each record's `before_insert` and validation; `after_insert`, which
+    /// is given the stored row, does not run (use `exec` for that).
+    fn exec_without_returning(self, db: &impl LifeExecutor) -> Result<u64>;
+}
+
+impl<T: Entity> InsertManyExt for InsertMany<T> {
+    fn exec_without_returning(mut self, db: &impl LifeExecutor) -> Result<u64> {
+        if self.records.is_empty() {
+            return Ok(0);
+        }
+        let rows = prepare_inserts::<T>(&mut self.records)?;
+        let q = insert_many_sql::<T>(&rows, false);
+        let n = with_params(&q, |p| db.execute(&q.sql, p))?;
+        cache::after_bulk_write::<T, _>(db);
+        Ok(n)
+    }
+}
+
+/// Runs each record's `before_insert` and validation, and checks the parameter limit.
+fn prepare_inserts<T: Entity>(records: &mut [T::Record]) -> Result<Vec<RecordWrite>> {
+    let mut rows = Vec::with_capacity(records.len());
+    for rec in records.iter_mut() {
+        hook::<T>("before_insert", rec.before_insert())?;
+        let mut changes = Vec::new();
+        rec.changes(&mut changes);
+        validate(rec)?;
+        rows.push(changes);
+    }
+    let values: usize = rows.iter().map(Vec::len).sum();
+    if values > MAX_PARAMETERS {
+        return Err(Error::Unsupported(format!(
+            "{}: insert_many of {} records binds {values} values, more than PostgreSQL's \
+             {MAX_PARAMETERS} parameters in one statement; insert them in smaller batches",
+            table_name::<T>(),
+            rows.len()
+        )));
+    }
+    Ok(rows)
 }
 
 impl<T: Entity> BulkExt for UpdateMany<T> {

@@ -1,7 +1,7 @@
 //! Lifeguard's entity layer (`lifeguard::entity`): the `Model`s and `Record`s that
 //! `lifeguard::table!` generates, run through a `LifeguardPool`, on a `may` coroutine. The
-//! associations are loaded eagerly (`load_many`, one query per level); the insert returns the
-//! inserted rows (`RETURNING`), which the other contestants do not ask for.
+//! associations are loaded eagerly (`load_many`, one query per level); the insert is
+//! `insert_many(records).exec_without_returning`, as sea-orm's is.
 
 use lifeguard::LifeguardPool;
 use lifeguard::entity::prelude::*;
@@ -69,7 +69,7 @@ fn insert(pool: &LifeguardPool, n: usize) -> Result<usize, BoxError> {
         r.hair_color.set(hair);
         r
     });
-    Ok(users::Entity::insert_many(records).exec(pool)?.len())
+    Ok(users::Entity::insert_many(records).exec_without_returning(pool)? as usize)
 }
 
 fn associations(pool: &LifeguardPool) -> Result<usize, BoxError> {
