@@ -292,9 +292,7 @@ impl<T: Entity> Find<T> {
 /// The `'static` name of column `name` of `meta` (names in behaviour and relations are
 /// given as SQL names; the metadata holds the same strings).
 pub(crate) fn column_name(meta: &'static crate::meta::TableMeta, name: &str) -> &'static str {
-    meta.columns
-        .iter()
-        .find(|c| c.name == name)
+    meta.column(name)
         .map(|c| c.name)
         .unwrap_or_else(|| panic!("table {} has no column {name}", meta.name))
 }

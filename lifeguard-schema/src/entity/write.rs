@@ -19,13 +19,6 @@ use crate::quote_ident;
 /// A record's change for one statement: (column index, value) pairs.
 pub type RecordWrite = Vec<(usize, BoundValue)>;
 
-fn qualified(meta: &TableMeta) -> String {
-    match meta.schema {
-        Some(s) => format!("{}.{}", quote_ident(s), quote_ident(meta.name)),
-        None => quote_ident(meta.name),
-    }
-}
-
 fn push_columns(out: &mut String, meta: &TableMeta) {
     for (i, c) in meta.columns.iter().enumerate() {
         if i > 0 {
@@ -79,7 +72,7 @@ pub fn select_by_key<T: Entity>(key: &T::Key, deleted: Deleted) -> SqlQuery {
     sql.push_str("SELECT ");
     push_columns(&mut sql, meta);
     sql.push_str(" FROM ");
-    sql.push_str(&qualified(meta));
+    sql.push_str(&meta.qualified_name());
     let mut params = Vec::new();
     where_key::<T>(&mut sql, key, &mut params);
     soft_condition::<T>(&mut sql, deleted);
@@ -162,7 +155,7 @@ fn insert_head<T: Entity>(cols: &[usize], now: &[usize], alias: bool) -> String 
     let meta = T::meta();
     let mut sql = String::with_capacity(128);
     sql.push_str("INSERT INTO ");
-    sql.push_str(&qualified(meta));
+    sql.push_str(&meta.qualified_name());
     if alias {
         sql.push_str(" AS ");
         sql.push_str(TARGET);
@@ -245,7 +238,7 @@ pub fn update_sql<T: Entity>(key: &T::Key, changes: &RecordWrite) -> Option<SqlQ
     let meta = T::meta();
     let mut sql = String::with_capacity(128);
     sql.push_str("UPDATE ");
-    sql.push_str(&qualified(meta));
+    sql.push_str(&meta.qualified_name());
     sql.push_str(" SET ");
     let mut params = Vec::with_capacity(changes.len() + meta.primary_key.len());
     for (n, (i, v)) in changes.iter().enumerate() {
@@ -345,14 +338,14 @@ pub fn delete_by_key_sql<T: Entity>(key: &T::Key, force: bool) -> SqlQuery {
             let _ = write!(
                 sql,
                 "UPDATE {} SET {} = now()",
-                qualified(meta),
+                meta.qualified_name(),
                 quote_ident(col)
             );
             where_key::<T>(&mut sql, key, &mut params);
             soft_condition::<T>(&mut sql, Deleted::Exclude);
         }
         _ => {
-            let _ = write!(sql, "DELETE FROM {}", qualified(meta));
+            let _ = write!(sql, "DELETE FROM {}", meta.qualified_name());
             where_key::<T>(&mut sql, key, &mut params);
         }
     }
@@ -364,7 +357,11 @@ pub fn delete_by_key_sql<T: Entity>(key: &T::Key, force: bool) -> SqlQuery {
 pub fn restore_sql<T: Entity>(key: &T::Key) -> Option<SqlQuery> {
     let col = T::BEHAVIOR.soft_delete?;
     let meta = T::meta();
-    let mut sql = format!("UPDATE {} SET {} = NULL", qualified(meta), quote_ident(col));
+    let mut sql = format!(
+        "UPDATE {} SET {} = NULL",
+        meta.qualified_name(),
+        quote_ident(col)
+    );
     let mut params = Vec::new();
     where_key::<T>(&mut sql, key, &mut params);
     soft_condition::<T>(&mut sql, Deleted::Only);
