@@ -494,3 +494,98 @@ impl<T: Entity> DeleteMany<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    crate::table! {
+        #[timestamps(created_at, updated_at)]
+        #[soft_delete(deleted_at)]
+        app.notes (id) {
+            #[identity = "always"]
+            id -> Int8,
+            #[sql_name = "type"]
+            kind -> Text,
+            body -> Nullable<Text>,
+            #[generated = "length(kind)"]
+            kind_len -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+            deleted_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    fn v(x: &'static str) -> BoundValue {
+        Arc::new(x.to_string())
+    }
+
+    #[test]
+    fn insert_sets_managed_timestamps_and_returns_every_column() {
+        let q = insert_sql::<notes::table>(&vec![(1, v("memo"))]);
+        assert_eq!(
+            q.sql,
+            r#"INSERT INTO "app"."notes" ("type", "created_at", "updated_at") VALUES ($1, now(), now()) RETURNING "id", "type", "body", "kind_len", "created_at", "updated_at", "deleted_at""#
+        );
+        assert_eq!(q.params.len(), 1);
+    }
+
+    #[test]
+    fn a_batch_fills_what_other_rows_set_with_default_or_now() {
+        let q = insert_many_sql::<notes::table>(
+            &[
+                vec![(1, v("a")), (2, v("b")), (4, v("t"))],
+                vec![(1, v("c"))],
+            ],
+            false,
+        );
+        assert_eq!(
+            q.sql,
+            r#"INSERT INTO "app"."notes" ("type", "body", "created_at", "updated_at") VALUES ($1, $2, $3, now()), ($4, DEFAULT, now(), now())"#
+        );
+    }
+
+    #[test]
+    fn update_by_key_skips_deleted_rows_and_touches_updated_at() {
+        let q = update_sql::<notes::table>(&7, &vec![(2, v("x"))]).unwrap();
+        assert_eq!(
+            q.sql,
+            r#"UPDATE "app"."notes" SET "body" = $1, "updated_at" = now() WHERE "id" = $2 AND "deleted_at" IS NULL RETURNING "id", "type", "body", "kind_len", "created_at", "updated_at", "deleted_at""#
+        );
+        assert!(update_sql::<notes::table>(&7, &Vec::new()).is_none());
+    }
+
+    #[test]
+    fn save_is_one_upsert_that_leaves_generated_and_deleted_rows_alone() {
+        let present = vec![
+            (0, Arc::new(7_i64) as BoundValue),
+            (1, v("k")),
+            (3, Arc::new(1_i32) as BoundValue),
+        ];
+        let q = save_sql::<notes::table>(&present, &vec![(1, v("k"))]);
+        assert_eq!(
+            q.sql,
+            r#"INSERT INTO "app"."notes" AS "lg_target" ("id", "type", "created_at", "updated_at") OVERRIDING SYSTEM VALUE VALUES ($1, $2, now(), now()) ON CONFLICT ("id") DO UPDATE SET "type" = EXCLUDED."type", "updated_at" = now() WHERE "lg_target"."deleted_at" IS NULL RETURNING "id", "type", "body", "kind_len", "created_at", "updated_at", "deleted_at", (xmax = 0)"#
+        );
+    }
+
+    #[test]
+    fn delete_marks_unless_forced_and_restore_unmarks() {
+        assert_eq!(
+            delete_by_key_sql::<notes::table>(&7, false).sql,
+            r#"UPDATE "app"."notes" SET "deleted_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL"#
+        );
+        assert_eq!(
+            delete_by_key_sql::<notes::table>(&7, true).sql,
+            r#"DELETE FROM "app"."notes" WHERE "id" = $1"#
+        );
+        assert!(
+            restore_sql::<notes::table>(&7)
+                .unwrap()
+                .sql
+                .starts_with(r#"UPDATE "app"."notes" SET "deleted_at" = NULL WHERE "id" = $1 AND "deleted_at" IS NOT NULL RETURNING"#)
+        );
+    }
+}
