@@ -37,7 +37,7 @@ use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
 use super::error::{Error, Result, SqlState};
-use super::pipeline::{Reply, error_from_body, lock};
+use super::pipeline::{Msg, Reply, error_from_body, lock};
 use super::query::{encode_bind_execute, is_select_tag, run_encoded, send};
 use super::row::Row;
 use super::{Client, Statement, ToSql};
@@ -279,8 +279,16 @@ impl<'a> Group<'a> {
         let mut out: Vec<Vec<Row>> = Vec::with_capacity(members.len());
         let mut current = Vec::new();
         loop {
-            let msg = match self.reply.next() {
-                Ok(m) => m,
+            let msg = match self.reply.next_msg() {
+                Ok(Msg::DataRow(body)) => {
+                    let cols = members.get(out.len()).ok_or_else(|| {
+                        GroupError::Connection(Error::protocol("more results than statements"))
+                    })?;
+                    let cols = cols.stmt.columns_arc().clone();
+                    current.push(Row::new(cols, body).map_err(GroupError::Connection)?);
+                    continue;
+                }
+                Ok(Msg::Other(m)) => m,
                 // The running statement passed the deadline and was cancelled: it is the
                 // one that failed; the others are run again.
                 Err(
@@ -294,13 +302,6 @@ impl<'a> Group<'a> {
             };
             match msg {
                 Message::BindComplete | Message::CloseComplete | Message::NoData => {}
-                Message::DataRow(body) => {
-                    let cols = members.get(out.len()).ok_or_else(|| {
-                        GroupError::Connection(Error::protocol("more results than statements"))
-                    })?;
-                    let cols = cols.stmt.columns_arc().clone();
-                    current.push(Row::new(cols, body).map_err(GroupError::Connection)?);
-                }
                 Message::CommandComplete(body) => {
                     if let Some(w) = members.get(out.len()) {
                         w.stmt.note_tag(is_select_tag(&body));

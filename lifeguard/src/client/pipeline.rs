@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{Buf, Bytes, BytesMut};
 use may::sync::Blocker;
 use postgres_protocol::message::backend::{ErrorResponseBody, Message};
 
@@ -678,6 +678,13 @@ impl Pipe {
     }
 }
 
+/// A message of a reply: a DataRow's body (everything after its length), or any other
+/// message parsed.
+pub(crate) enum Msg {
+    DataRow(Bytes),
+    Other(Message),
+}
+
 /// What to do when a reply is late.
 pub(crate) trait OnTimeout {
     /// Called once when the deadline passes while this slot is at the head of the queue;
@@ -723,35 +730,60 @@ impl<'a> Reply<'a> {
 
     /// The next message of the reply. After `ReadyForQuery` the reply is finished.
     pub(crate) fn next(&mut self) -> Result<Message> {
-        loop {
-            if !self.cur.is_empty() {
-                match Message::parse(&mut self.cur) {
-                    Ok(Some(m)) => {
-                        if let Message::ReadyForQuery(_) = m {
-                            self.finished = true;
-                        }
-                        if self.cancelled
-                            && let Message::ErrorResponse(body) = &m
-                        {
-                            let e = error_from_body(body)?;
-                            if e.code == super::error::SqlState::QUERY_CANCELED {
-                                return Err(Error::Timeout {
-                                    elapsed: self.started.elapsed(),
-                                    cancelled: true,
-                                });
-                            }
-                            return Err(Error::db(e));
-                        }
-                        return Ok(m);
-                    }
-                    Ok(None) => return Err(Error::protocol("a reply chunk ended mid-message")),
-                    Err(e) => return Err(Error::protocol(format!("bad message from server: {e}"))),
-                }
+        self.fill()?;
+        self.parse_one()
+    }
+
+    /// Like [`Reply::next`], but a DataRow comes as its body alone (everything after its
+    /// length), cut out of the received chunk without copying or parsing it.
+    pub(crate) fn next_msg(&mut self) -> Result<Msg> {
+        self.fill()?;
+        if let [b'D', a, b, c, d, ..] = self.cur[..] {
+            let total = 1 + i32::from_be_bytes([a, b, c, d]).max(4) as usize;
+            if self.cur.len() < total {
+                return Err(Error::protocol("a reply chunk ended mid-message"));
             }
+            let mut body = self.cur.split_to(total);
+            body.advance(5);
+            return Ok(Msg::DataRow(body.freeze()));
+        }
+        self.parse_one().map(Msg::Other)
+    }
+
+    /// Waits until the current chunk holds at least one message.
+    fn fill(&mut self) -> Result<()> {
+        while self.cur.is_empty() {
             match self.pipe.next_chunk(&self.slot, self.deadline)? {
                 Some(c) => self.cur = c,
                 None => self.on_deadline()?,
             }
+        }
+        Ok(())
+    }
+
+    /// Parses the next message of the (non-empty) current chunk.
+    fn parse_one(&mut self) -> Result<Message> {
+        match Message::parse(&mut self.cur) {
+            Ok(Some(m)) => {
+                if let Message::ReadyForQuery(_) = m {
+                    self.finished = true;
+                }
+                if self.cancelled
+                    && let Message::ErrorResponse(body) = &m
+                {
+                    let e = error_from_body(body)?;
+                    if e.code == super::error::SqlState::QUERY_CANCELED {
+                        return Err(Error::Timeout {
+                            elapsed: self.started.elapsed(),
+                            cancelled: true,
+                        });
+                    }
+                    return Err(Error::db(e));
+                }
+                Ok(m)
+            }
+            Ok(None) => Err(Error::protocol("a reply chunk ended mid-message")),
+            Err(e) => Err(Error::protocol(format!("bad message from server: {e}"))),
         }
     }
 

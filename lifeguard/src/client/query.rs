@@ -13,7 +13,7 @@ use postgres_types::{ToSql, Type};
 
 use super::Client;
 use super::error::{Error, Result};
-use super::pipeline::{OnTimeout, Reply, Slot, error_from_body};
+use super::pipeline::{Msg, OnTimeout, Reply, Slot, error_from_body};
 use super::row::Row;
 use super::statement::{Column, Statement};
 
@@ -227,9 +227,15 @@ pub struct Outcome {
 fn collect(reply: &mut Reply<'_>, columns: &Arc<[Column]>) -> Result<Outcome> {
     let mut out = Outcome::default();
     loop {
-        match reply.next()? {
+        let msg = match reply.next_msg()? {
+            Msg::DataRow(body) => {
+                out.rows.push(Row::new(columns.clone(), body)?);
+                continue;
+            }
+            Msg::Other(m) => m,
+        };
+        match msg {
             Message::BindComplete | Message::CloseComplete | Message::NoData => {}
-            Message::DataRow(body) => out.rows.push(Row::new(columns.clone(), body)?),
             Message::CommandComplete(body) => {
                 out.rows_affected = rows_affected(&body);
                 out.select = is_select_tag(&body);
@@ -411,8 +417,9 @@ impl Iterator for RowStream<'_> {
             return None;
         }
         loop {
-            let msg = match self.reply.next() {
-                Ok(m) => m,
+            let msg = match self.reply.next_msg() {
+                Ok(Msg::DataRow(body)) => return Some(Row::new(self.columns.clone(), body)),
+                Ok(Msg::Other(m)) => m,
                 Err(e) => {
                     // Stop here; the rest of the reply (if any) is discarded.
                     self.rows_affected.get_or_insert(0);
@@ -420,7 +427,6 @@ impl Iterator for RowStream<'_> {
                 }
             };
             match msg {
-                Message::DataRow(body) => return Some(Row::new(self.columns.clone(), body)),
                 Message::CommandComplete(body) => self.rows_affected = Some(rows_affected(&body)),
                 Message::ReadyForQuery(_) => return None,
                 Message::ErrorResponse(body) => {
@@ -533,14 +539,18 @@ impl Batch<'_> {
         let mut outcomes = Vec::with_capacity(columns.len());
         let mut current = Outcome::default();
         loop {
-            match reply.next()? {
-                Message::BindComplete | Message::CloseComplete | Message::NoData => {}
-                Message::DataRow(body) => {
+            let msg = match reply.next_msg()? {
+                Msg::DataRow(body) => {
                     let cols = columns
                         .get(outcomes.len())
                         .ok_or_else(|| Error::protocol("more results than statements"))?;
                     current.rows.push(Row::new(cols.clone(), body)?);
+                    continue;
                 }
+                Msg::Other(m) => m,
+            };
+            match msg {
+                Message::BindComplete | Message::CloseComplete | Message::NoData => {}
                 Message::CommandComplete(body) => {
                     current.rows_affected = rows_affected(&body);
                     outcomes.push(std::mem::take(&mut current));
