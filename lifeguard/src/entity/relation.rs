@@ -327,7 +327,7 @@ fn regroup<M, T>(groups: &[Vec<M>], flat: Vec<T>) -> Vec<Vec<T>> {
         .collect()
 }
 
-impl<M: LifeModel + Clone> NestedLoaderExt<M> for [Vec<M>] {
+impl<M: LifeModel> NestedLoaderExt<M> for [Vec<M>] {
     fn load_many<R, D>(
         &self,
         relation: R,
